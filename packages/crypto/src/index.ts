@@ -1,0 +1,3 @@
+export function placeholder(): number {
+  return 1
+}
