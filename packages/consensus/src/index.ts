@@ -1,1 +1,2 @@
-export {}
+// Interfaces: ConsensusEngine, Transport, messages, ConsensusChain
+export * from './types.js'
