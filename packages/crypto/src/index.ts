@@ -1,3 +1,12 @@
-export function placeholder(): number {
-  return 1
-}
+// Errors and constants
+
+// Addresses
+export * from './address.js'
+// Bytes and hex
+export * from './bytes.js'
+// Ed25519 (pinned validity rule, node:crypto hot path)
+export * from './ed25519.js'
+export * from './errors.js'
+// Hashes
+export * from './hashes.js'
+export * from './params.js'
