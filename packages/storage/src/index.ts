@@ -1,1 +1,10 @@
-export {}
+// Interfaces and options
+
+// Errors
+export * from './errors.js'
+export * from './level.js'
+// Implementations
+export * from './memory.js'
+// Constants
+export * from './params.js'
+export * from './types.js'

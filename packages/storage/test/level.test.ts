@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { isStorageError, openLevelStore, StorageError } from '../src/index.js'
+import { kvStoreConformance } from './conformance.js'
+
+const base = mkdtempSync(join(tmpdir(), 'aureon-storage-'))
+let n = 0
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+
+kvStoreConformance('LevelStore', () => openLevelStore({ path: join(base, `db${n++}`) }))
+
+describe('[LevelStore]: persistence and locking', () => {
+  it('keeps data across close and reopen', async () => {
+    const path = join(base, 'persist')
+    const s = await openLevelStore({ path })
+    await s.batch([
+      { type: 'put', key: new Uint8Array([1]), value: new Uint8Array([2]) },
+      { type: 'put', key: new Uint8Array([1]), value: new Uint8Array([3]), namespace: ['ns'] },
+    ])
+    await s.close()
+    const t = await openLevelStore({ path })
+    expect(await t.get(new Uint8Array([1]))).toEqual(new Uint8Array([2]))
+    expect(await t.namespace('ns').get(new Uint8Array([1]))).toEqual(new Uint8Array([3]))
+    await t.close()
+  })
+
+  it('refuses a second handle with ERR_STORE_LOCKED naming the path', async () => {
+    const path = join(base, 'locked')
+    const s = await openLevelStore({ path })
+    const err = await openLevelStore({ path }).catch((e) => e)
+    expect(isStorageError(err, 'ERR_STORE_LOCKED')).toBe(true)
+    expect(err.message).toContain(path)
+    expect(err.details).toEqual({ path })
+    expect(err.toJSON()).toMatchObject({ code: 'ERR_STORE_LOCKED' })
+    await s.close()
+  })
+
+  it('refuses a store another process holds with ERR_STORE_LOCKED', async () => {
+    const path = join(base, 'other-process')
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { ClassicLevel } from 'classic-level'
+         const db = new ClassicLevel(${JSON.stringify(path)}); await db.open()
+         console.log('ready'); process.stdin.on('data', async () => { await db.close(); process.exit(0) })`,
+      ],
+      { cwd: join(import.meta.dirname ?? __dirname, '..'), stdio: ['pipe', 'pipe', 'inherit'] },
+    )
+    try {
+      await new Promise<void>((res, rej) => {
+        child.stdout.on('data', (d) => String(d).includes('ready') && res())
+        child.on('exit', (c) => rej(new Error(`child exited ${c}`)))
+      })
+      const err = await openLevelStore({ path }).catch((e) => e)
+      expect(err).toBeInstanceOf(StorageError)
+      expect(err.code).toBe('ERR_STORE_LOCKED')
+      expect(err.message).toContain(path)
+    } finally {
+      child.stdin.write('x')
+      await new Promise((res) => child.on('exit', res))
+    }
+    const s = await openLevelStore({ path })
+    await s.close()
+  })
+
+  it('reports other open failures with ERR_STORE_OPEN_FAILED', async () => {
+    const file = join(base, 'a-file')
+    writeFileSync(file, 'not a directory')
+    const path = join(file, 'db')
+    const err = await openLevelStore({ path }).catch((e) => e)
+    expect(isStorageError(err, 'ERR_STORE_OPEN_FAILED')).toBe(true)
+    expect(err.message).toContain(path)
+  })
+})

@@ -1,0 +1,4 @@
+import { createMemoryStore } from '../src/index.js'
+import { kvStoreConformance } from './conformance.js'
+
+kvStoreConformance('MemoryStore', async () => createMemoryStore())
