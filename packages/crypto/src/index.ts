@@ -2,6 +2,8 @@
 
 // Addresses
 export * from './address.js'
+// BLS12-381 (Ethereum POP scheme; blst native, herumi WASM fallback)
+export * from './bls.js'
 // Bytes and hex
 export * from './bytes.js'
 // Ed25519 (pinned validity rule, node:crypto hot path)
