@@ -6,6 +6,8 @@ export * from './address.js'
 export * from './bls.js'
 // Bytes and hex
 export * from './bytes.js'
+// ECVRF-EDWARDS25519-SHA512-TAI (RFC 9381)
+export * from './ecvrf.js'
 // Ed25519 (pinned validity rule, node:crypto hot path)
 export * from './ed25519.js'
 export * from './errors.js'
