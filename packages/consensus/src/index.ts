@@ -1,2 +1,20 @@
 // Interfaces: ConsensusEngine, Transport, messages, ConsensusChain
+
+export * from './bft/engine.js'
+// BFT engine
+export * from './bft/leader.js'
+export * from './bft/safety.js'
+export * from './bft/simulation.js'
+// Clocks, PRNG, simulated network
+export * from './clock.js'
+// Errors and constants
+export * from './errors.js'
+// Chains
+export * from './memory-chain.js'
+// Wire codecs and signing bytes
+export * from './messages.js'
+export * from './params.js'
+export * from './prng.js'
+export * from './rlp.js'
+export * from './sim-network.js'
 export * from './types.js'

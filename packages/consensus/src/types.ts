@@ -7,10 +7,10 @@
  *   [typeByte, ...fields]   typeByte = ConsensusMessageType.*
  *   Proposal  (0): [0, epoch, round, encodedBlock, vrfProof, tc | [], signature]
  *   Vote      (1): [1, epoch, round, height, blockHash, voterIndex, blsSignature]
- *   Timeout   (2): [2, epoch, round, highQC, voterIndex, blsSignature]
+ *   Timeout   (2): [2, epoch, round, highQC, voterIndex, blsSignature, lastTC | []]
  *   Block     (3): [3, encodedBlock]                (dev / poa / pow gossip)
  *   QC:  [epoch, round, height, blockHash, signerBitmap, aggregateSignature]
- *   TC:  [epoch, round, [highQCRound_i...], signerBitmap, aggregateSignature]
+ *   TC:  [epoch, round, [[highQCRound, signerBitmap, aggregateSignature]...]]
  * Block sync travels as `BlockSyncRequest` / `BlockSyncResponse` (request/response, not gossip):
  *   request [fromHeight, count], response [[encodedBlock...]].
  * Blocks inside messages are the engine's `ConsensusChain.encodeBlock` bytes (the ledger's
@@ -48,14 +48,25 @@ export interface QuorumCertificate {
   signature: Uint8Array
 }
 
-/** A BFT timeout certificate: 2f+1 timeouts for one round, each naming its highest QC round. */
+/** One group of a timeout certificate: signers that reported the same highQC round. */
+export interface TimeoutCertificateGroup {
+  highQCRound: bigint
+  /** Signer bitmap (same layout as a QC's). */
+  signers: Uint8Array
+  /** BLS aggregate over `timeoutSigningBytes(epoch, round, highQCRound)` of the group. */
+  signature: Uint8Array
+}
+
+/**
+ * A BFT timeout certificate: 2f+1 (by stake) timeouts for one round. Timeouts sign their own
+ * highQC round, so signers are grouped by it: one aggregate signature per distinct highQC round
+ * (usually one to three groups), each checked with one fastAggregateVerify.
+ */
 export interface TimeoutCertificate {
   epoch: bigint
   round: bigint
-  /** highQC round of each signer, in signer order (bitmap order). */
-  highQCRounds: bigint[]
-  signers: Uint8Array
-  signature: Uint8Array
+  /** Sorted by highQCRound ascending; signer sets are disjoint. */
+  groups: TimeoutCertificateGroup[]
 }
 
 /** A BFT proposal. The block's `header.consensus` carries the encoded `BftHeaderData`. */
@@ -93,6 +104,8 @@ export interface TimeoutMessage {
   voter: number
   /** BLS signature over `timeoutSigningBytes(epoch, round, highQC.round)`. */
   signature: Uint8Array
+  /** The TC by which the sender entered `round`, if it did so by timeout (lets laggards catch up). */
+  lastTC?: TimeoutCertificate
 }
 
 /** A sealed block gossiped by the dev, PoA and PoW engines. */
