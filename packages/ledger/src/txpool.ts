@@ -219,14 +219,23 @@ export class TxPool implements TxPoolInterface {
   }
 
   private async insert(tx: Transaction): Promise<TxPoolAddResult> {
+    const senderAddr = transactionSender(tx)
+    const sk = toHexKey(senderAddr)
+    const q = await this.senderQueue(senderAddr, sk)
+    try {
+      return this.insertInto(q, tx)
+    } finally {
+      if (q.txs.size === 0) this.senders.delete(sk)
+    }
+  }
+
+  private insertInto(q: SenderQueue, tx: Transaction): TxPoolAddResult {
     const hash = transactionHash(tx)
     const key = toHexKey(hash)
     if (this.byHash.has(key)) {
       throw new LedgerError(LedgerErrorCode.ALREADY_KNOWN, 'transaction is already in the pool')
     }
-    const senderAddr = transactionSender(tx)
-    const sk = toHexKey(senderAddr)
-    const q = await this.senderQueue(senderAddr, sk)
+    const sk = toHexKey(q.address)
     if (tx.nonce < q.nonce) {
       throw new LedgerError(
         LedgerErrorCode.NONCE_TOO_LOW,
@@ -312,6 +321,7 @@ export class TxPool implements TxPoolInterface {
 
   private addEntry(q: SenderQueue, e: Entry): void {
     q.txs.set(e.nonce, e)
+    this.senders.set(e.sender, q)
     this.byHash.set(e.key, e)
     this.totalBytes += e.size
     this.cheapest.push(e)

@@ -1,6 +1,7 @@
+import { createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto'
 import { addressFromPublicKey, ed25519 } from '@aureon/crypto'
 import fc from 'fast-check'
-import { signTransaction } from '../src/tx.js'
+import { signingPayload } from '../src/tx.js'
 import type { Transaction, UnsignedTransaction } from '../src/types.js'
 import { TxKind } from '../src/types.js'
 
@@ -8,6 +9,16 @@ export interface Key {
   sk: Uint8Array
   pk: Uint8Array
   address: Uint8Array
+  keyObject: KeyObject
+}
+
+const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+/** Fast test signing with a cached node:crypto key (same bytes as signTransaction). */
+export function fastSign(u: UnsignedTransaction, k: Key): Transaction {
+  const payload = signingPayload(u, k.pk)
+  const signature = new Uint8Array(nodeSign(null, payload, k.keyObject))
+  return { ...u, senderPublicKey: k.pk, signature } as Transaction
 }
 
 /** Deterministic keys: seed i -> 32 bytes. */
@@ -16,7 +27,12 @@ export function key(i: number): Key {
   new DataView(sk.buffer).setUint32(0, i + 1)
   sk[31] = 7
   const pk = ed25519.getPublicKey(sk)
-  return { sk, pk, address: addressFromPublicKey(pk) }
+  const keyObject = createPrivateKey({
+    key: Buffer.concat([PKCS8, sk]),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  return { sk, pk, address: addressFromPublicKey(pk), keyObject }
 }
 
 export function transfer(
@@ -26,7 +42,7 @@ export function transfer(
   amount = 1n,
   over: Partial<UnsignedTransaction> = {},
 ): Transaction {
-  return signTransaction(
+  return fastSign(
     {
       kind: TxKind.Transfer,
       chainId: 1n,
@@ -37,7 +53,7 @@ export function transfer(
       amount,
       ...over,
     } as UnsignedTransaction,
-    from.sk,
+    from,
   )
 }
 
