@@ -14,3 +14,7 @@ export * from './errors.js'
 // Hashes
 export * from './hashes.js'
 export * from './params.js'
+// Interfaces and options
+export * from './types.js'
+// Batch signature verification (main thread, worker pool)
+export * from './verifier.js'
