@@ -1,1 +1,27 @@
-export {}
+// Interfaces and option types
+
+// Error codes, error class, guard
+export * from './errors.js'
+// Export (streaming) and verified, crash-safe import
+export * from './export.js'
+// Byte layouts of manifests and chunks, zstd
+export * from './format.js'
+export * from './import.js'
+// Folders and packed files: open, list, pack, unpack
+export * from './io.js'
+// Constants: format version, chunk size limit, magics
+export * from './params.js'
+// State sync: chunks from several sources in parallel
+export * from './sync.js'
+export type { NodeReader, NodeSink, TrieLeaf, VerifyRangeOptions } from './trie.js'
+// Trie pieces: leaf walk, edge proofs, range verification
+export {
+  buildSubtree,
+  proofPath,
+  trieRoot,
+  verifyKeyProof,
+  verifyRange,
+  walkLeaves,
+} from './trie.js'
+export * from './types.js'
+export * from './verify.js'

@@ -1,0 +1,169 @@
+/**
+ * Verification of one chunk against the manifest and the state root, with no other context, so
+ * chunks can be checked the moment they arrive, in any order, from any source.
+ */
+import { sha256 } from '@aureon/crypto'
+import type { BatchOp } from '@aureon/storage'
+import { accountRefs } from './account.js'
+import { equal, toHex } from './bytes.js'
+import { SnapshotError, SnapshotErrorCode } from './errors.js'
+import { decodeChunk, decompressChunk, SegmentType } from './format.js'
+import { codeOp, nodeOp } from './store-layout.js'
+import { verifyKeyProof, verifyRange } from './trie.js'
+import type { SnapshotManifest } from './types.js'
+
+/** What a verified chunk contributes to the state being rebuilt. */
+export interface VerifiedChunk {
+  index: number
+  /** Trie nodes and code to write (relative to the state store), deduplicated. */
+  ops: BatchOp[]
+  /** Accounts (hashed keys) of this chunk with contract storage, and their storage roots. */
+  storageAccounts: { account: Uint8Array; storageRoot: Uint8Array }[]
+  /** Storage key ranges this chunk proves, per account. */
+  storageRanges: { account: Uint8Array; start: Uint8Array; end: Uint8Array }[]
+  /** Code hashes referenced by this chunk's accounts. */
+  codeRefs: Uint8Array[]
+  /** Code hashes this chunk carries. */
+  codes: Uint8Array[]
+  leafCount: number
+  rawSize: number
+  compressedSize: number
+}
+
+/**
+ * Checks chunk `index` (compressed bytes as stored or fetched): size and sha256 against the
+ * manifest, zstd, layout, and every leaf against the state root with its range proof. Throws a
+ * SnapshotError (CORRUPT, TRUNCATED or FORGED) on the first problem.
+ * @example
+ * const verified = await verifyChunk({ manifest, index: 0, bytes })
+ */
+export async function verifyChunk(opts: {
+  manifest: SnapshotManifest
+  index: number
+  bytes: Uint8Array
+}): Promise<VerifiedChunk> {
+  const { manifest, index, bytes } = opts
+  const info = manifest.chunks[index]
+  if (!info) {
+    throw new SnapshotError(SnapshotErrorCode.CORRUPT, `chunk ${index} is not in the manifest`)
+  }
+  if (bytes.length < info.compressedSize) {
+    throw new SnapshotError(
+      SnapshotErrorCode.TRUNCATED,
+      `chunk ${index} has ${bytes.length} bytes, the manifest says ${info.compressedSize}`,
+      { details: { chunk: index } },
+    )
+  }
+  if (bytes.length > info.compressedSize || !equal(sha256(bytes), info.hash)) {
+    throw new SnapshotError(
+      SnapshotErrorCode.CORRUPT,
+      `chunk ${index}: sha256 does not match the manifest (expected ${toHex(info.hash)})`,
+      { details: { chunk: index } },
+    )
+  }
+  const raw = await decompressChunk(bytes, info.rawSize)
+  if (raw.length !== info.rawSize) {
+    throw new SnapshotError(
+      SnapshotErrorCode.CORRUPT,
+      `chunk ${index} decompresses to ${raw.length} bytes, the manifest says ${info.rawSize}`,
+    )
+  }
+  const body = decodeChunk(raw, index)
+  const forged = (msg: string): never => {
+    throw new SnapshotError(SnapshotErrorCode.FORGED, `chunk ${index}: ${msg}`, {
+      details: { chunk: index },
+    })
+  }
+  const nodes = new Map<string, BatchOp>()
+  const sink = (hash: Uint8Array, rlp: Uint8Array) => {
+    const k = toHex(hash)
+    if (!nodes.has(k)) nodes.set(k, nodeOp(hash, rlp))
+  }
+  const out: VerifiedChunk = {
+    index,
+    ops: [],
+    storageAccounts: [],
+    storageRanges: [],
+    codeRefs: [],
+    codes: [],
+    leafCount: 0,
+    rawSize: raw.length,
+    compressedSize: bytes.length,
+  }
+  const codeOps: BatchOp[] = []
+  let accountSegments = 0
+  try {
+    for (const s of body.segments) {
+      if (s.type === SegmentType.Accounts) {
+        accountSegments++
+        const r = info.accountRange
+        if (!r || !equal(r.start, s.start) || !equal(r.end, s.end)) {
+          forged('its account range differs from the manifest')
+        }
+        verifyRange({
+          root: manifest.stateRoot,
+          start: s.start,
+          end: s.end,
+          leaves: s.leaves,
+          proof: s.proof,
+          sink,
+        })
+        for (const l of s.leaves) {
+          const refs = accountRefs(l.value)
+          if (refs.storageRoot)
+            out.storageAccounts.push({
+              account: l.key.slice(),
+              storageRoot: refs.storageRoot.slice(),
+            })
+          if (refs.codeHash) out.codeRefs.push(refs.codeHash.slice())
+        }
+        out.leafCount += s.leaves.length
+      } else if (s.type === SegmentType.Storage) {
+        const value = verifyKeyProof(manifest.stateRoot, s.account, s.accountProof)
+        if (!value) forged(`storage for account key ${toHex(s.account)}, which is not in the state`)
+        const refs = accountRefs(value as Uint8Array)
+        if (!refs.storageRoot || !equal(refs.storageRoot, s.storageRoot)) {
+          forged(`storage root of account key ${toHex(s.account)} differs from the state`)
+        }
+        verifyRange({
+          root: s.storageRoot,
+          start: s.start,
+          end: s.end,
+          leaves: s.leaves,
+          proof: s.proof,
+          sink,
+        })
+        out.storageRanges.push({
+          account: s.account.slice(),
+          start: s.start.slice(),
+          end: s.end.slice(),
+        })
+        out.leafCount += s.leaves.length
+      } else {
+        if (!equal(sha256(s.code), s.hash))
+          forged(`code blob ${toHex(s.hash)} does not hash to its key`)
+        out.codes.push(s.hash.slice())
+        codeOps.push(codeOp(s.hash.slice(), s.code.slice()))
+      }
+    }
+  } catch (e) {
+    if (
+      e instanceof SnapshotError &&
+      e.code === SnapshotErrorCode.FORGED &&
+      !e.message.startsWith('chunk')
+    ) {
+      throw new SnapshotError(SnapshotErrorCode.FORGED, `chunk ${index}: ${e.message}`, {
+        details: { chunk: index, ...e.details },
+        cause: e,
+      })
+    }
+    throw e
+  }
+  if (accountSegments !== (info.accountRange ? 1 : 0))
+    forged('its account segments differ from the manifest')
+  if (out.leafCount !== info.leafCount)
+    forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
+  for (const op of nodes.values()) out.ops.push(op)
+  out.ops.push(...codeOps)
+  return out
+}
