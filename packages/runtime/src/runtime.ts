@@ -1,0 +1,375 @@
+import { deriveContractAddress } from './address.js'
+import { ModuleCache } from './cache.js'
+import { isRuntimeError, RuntimeError, RuntimeErrorCode } from './errors.js'
+import { createHostImports, type HostEnv, HostSignal } from './host.js'
+import { instrumentContract, type ModuleFacts, readModuleFacts } from './instrument.js'
+import {
+  DEFAULT_GAS_SCHEDULE,
+  GAS_GLOBAL_EXPORT,
+  type GasSchedule,
+  MAX_MEMORY_PAGES,
+  STACK_GLOBAL_EXPORT,
+  STACK_LIMIT,
+} from './params.js'
+import { codeHashOf, StateNotLoadedError } from './state.js'
+import type {
+  CallContext,
+  CallRequest,
+  ContractRuntimeOptions,
+  DeployRequest,
+  RuntimeResult,
+  RuntimeState,
+} from './types.js'
+import {
+  Wasm,
+  type WasmGlobal,
+  type WasmImports,
+  type WasmInstance,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm/engine.js'
+
+const EMPTY = new Uint8Array(0)
+
+interface Loaded {
+  module: WasmModule
+  facts: ModuleFacts
+}
+
+/** Result of running one export once. */
+interface RunOutcome {
+  status: RuntimeResult['status']
+  gasLeft: bigint
+  output: Uint8Array
+  error?: { code: string; message: string }
+}
+
+function failure(
+  status: RuntimeResult['status'],
+  gasUsed: bigint,
+  code: string,
+  message: string,
+  debugLogs: string[] = [],
+): RuntimeResult {
+  return {
+    status,
+    gasUsed,
+    output: EMPTY,
+    logs: [],
+    debugLogs,
+    error: { code, message },
+    balanceChanges: [],
+  }
+}
+
+/**
+ * Runs contracts: deploy (validate, instrument, store, run `init`), call, and read-only
+ * simulation, over any RuntimeState. Deterministic: the same state and request give the same
+ * result and gas on every node.
+ *
+ * @example
+ * const runtime = new ContractRuntime()
+ * const state = new MockRuntimeState()
+ * const deployed = await runtime.deploy(state, ctx, { code, args: new Uint8Array(), value: 0n })
+ * const called = await runtime.call(state, ctx, {
+ *   contract: deployed.contractAddress!, function: 'increment', args: new Uint8Array(), value: 0n,
+ * })
+ */
+export class ContractRuntime {
+  readonly schedule: GasSchedule
+  readonly cache: ModuleCache
+  readonly transferValue: boolean
+  readonly stackLimit: number
+  private facts = new WeakMap<WasmModule, ModuleFacts>()
+
+  constructor(opts: ContractRuntimeOptions = {}) {
+    this.schedule = opts.schedule ?? DEFAULT_GAS_SCHEDULE
+    this.cache = opts.cache ?? new ModuleCache()
+    this.transferValue = opts.transferValue ?? true
+    this.stackLimit = opts.stackLimit ?? STACK_LIMIT
+  }
+
+  /** Gas a deploy of `size` bytes costs before `init` runs. */
+  deployGas(size: number): bigint {
+    return BigInt(this.schedule.deployBase + this.schedule.deployPer8Bytes * ((size + 7) >>> 3))
+  }
+
+  private async load(codeHash: Uint8Array, code: Uint8Array): Promise<Loaded> {
+    const module = await this.cache.get(codeHash, code)
+    let facts = this.facts.get(module)
+    if (!facts) {
+      facts = readModuleFacts(code)
+      this.facts.set(module, facts)
+    }
+    return { module, facts }
+  }
+
+  /**
+   * Deploys a contract: charges the deploy gas, validates and instruments the code, stores it,
+   * derives the address from (sender, senderNonce), moves `value`, and runs `init` with `args`.
+   * If anything fails, nothing of the deploy stays.
+   */
+  async deploy(state: RuntimeState, ctx: CallContext, req: DeployRequest): Promise<RuntimeResult> {
+    const deployGas = this.deployGas(req.code.length)
+    if (deployGas > ctx.gasLimit) {
+      return failure(
+        'OutOfGas',
+        ctx.gasLimit,
+        RuntimeErrorCode.OUT_OF_GAS,
+        `deploying ${req.code.length} bytes costs ${deployGas} gas; ${ctx.gasLimit} available`,
+      )
+    }
+    let code: Uint8Array
+    try {
+      code = instrumentContract(req.code, {
+        schedule: this.schedule,
+        stackLimit: this.stackLimit,
+      }).code
+    } catch (e) {
+      if (isRuntimeError(e)) return failure('Failed', deployGas, e.code, e.message)
+      throw e
+    }
+    const address = req.address ?? deriveContractAddress(ctx.sender, ctx.senderNonce)
+    if (await state.getCodeHash(address)) {
+      return failure(
+        'Failed',
+        deployGas,
+        RuntimeErrorCode.CONTRACT_EXISTS,
+        `a contract already exists at the derived address`,
+      )
+    }
+    const codeHash = codeHashOf(code)
+    let loaded: Loaded
+    try {
+      loaded = await this.load(codeHash, code)
+    } catch (e) {
+      return failure('Failed', deployGas, RuntimeErrorCode.INVALID_WASM, String(e))
+    }
+    const hasInit = loaded.facts.callable.has('init')
+    const result = await this.execute(state, {
+      loaded,
+      fn: hasInit ? 'init' : undefined,
+      contract: address,
+      ctx,
+      input: req.args,
+      value: req.value,
+      gasLimit: ctx.gasLimit - deployGas,
+      before: async () => {
+        await state.putContract(address, code)
+      },
+      readOnly: false,
+    })
+    result.gasUsed += deployGas
+    if (result.status === 'OutOfGas') result.gasUsed = ctx.gasLimit
+    if (result.status === 'Success') result.contractAddress = address
+    return result
+  }
+
+  /** Calls an exported `() -> ()` function of a deployed contract by name. */
+  async call(state: RuntimeState, ctx: CallContext, req: CallRequest): Promise<RuntimeResult> {
+    return this.callOrSimulate(state, ctx, req, false)
+  }
+
+  /**
+   * Runs a call without changing anything (for `POST /contract/call`): the same result and gas
+   * as `call`, every effect dropped.
+   */
+  async simulate(state: RuntimeState, ctx: CallContext, req: CallRequest): Promise<RuntimeResult> {
+    return this.callOrSimulate(state, ctx, req, true)
+  }
+
+  private async callOrSimulate(
+    state: RuntimeState,
+    ctx: CallContext,
+    req: CallRequest,
+    readOnly: boolean,
+  ): Promise<RuntimeResult> {
+    const codeHash = await state.getCodeHash(req.contract)
+    const code = codeHash && (await state.getCode(codeHash))
+    if (!codeHash || !code) {
+      return failure(
+        'Failed',
+        0n,
+        RuntimeErrorCode.CONTRACT_NOT_FOUND,
+        `no contract at 0x${Buffer.from(req.contract).toString('hex')}`,
+      )
+    }
+    const loaded = await this.load(codeHash, code)
+    if (req.function === 'init' || !loaded.facts.callable.has(req.function)) {
+      return failure(
+        'Failed',
+        0n,
+        RuntimeErrorCode.FUNCTION_NOT_FOUND,
+        req.function === 'init'
+          ? '"init" runs only once, at deploy'
+          : `the contract exports no function "${req.function}" of type () -> ()`,
+      )
+    }
+    return this.execute(state, {
+      loaded,
+      fn: req.function,
+      contract: req.contract,
+      ctx,
+      input: req.args,
+      value: req.value,
+      gasLimit: ctx.gasLimit,
+      readOnly,
+    })
+  }
+
+  /** Runs one export in a journal level, retrying when a state read was not loaded yet. */
+  private async execute(
+    state: RuntimeState,
+    job: {
+      loaded: Loaded
+      fn: string | undefined
+      contract: Uint8Array
+      ctx: CallContext
+      input: Uint8Array
+      value: bigint
+      gasLimit: bigint
+      before?: () => Promise<void>
+      readOnly: boolean
+    },
+  ): Promise<RuntimeResult> {
+    for (;;) {
+      state.checkpoint()
+      const env: HostEnv = {
+        state,
+        schedule: this.schedule,
+        self: job.contract,
+        caller: job.ctx.sender,
+        value: job.value,
+        input: job.input,
+        blockHeight: job.ctx.blockHeight,
+        blockTimestamp: job.ctx.blockTimestamp,
+        output: EMPTY,
+        logs: [],
+        debugLogs: [],
+      }
+      let outcome: RunOutcome
+      try {
+        if (job.before) await job.before()
+        if (this.transferValue && job.value > 0n) {
+          const from = state.getBalance(job.ctx.sender)
+          if (from < job.value) {
+            await state.revert()
+            return failure(
+              'Failed',
+              0n,
+              RuntimeErrorCode.INSUFFICIENT_BALANCE,
+              `the sender's balance ${from} does not cover the call value ${job.value}`,
+            )
+          }
+          const to = state.getBalance(job.contract)
+          state.setBalance(job.ctx.sender, from - job.value)
+          state.setBalance(job.contract, to + job.value)
+        }
+        outcome = job.fn
+          ? this.run(job.loaded, job.fn, env, job.gasLimit)
+          : { status: 'Success', gasLeft: job.gasLimit, output: EMPTY }
+      } catch (e) {
+        if (e instanceof StateNotLoadedError) {
+          await state.revert()
+          await state.load(e.request)
+          continue
+        }
+        await state.revert()
+        throw e
+      }
+      const ok = outcome.status === 'Success'
+      const result: RuntimeResult = {
+        status: outcome.status,
+        gasUsed: outcome.status === 'OutOfGas' ? job.gasLimit : job.gasLimit - outcome.gasLeft,
+        output: outcome.output,
+        logs: ok ? env.logs : [],
+        debugLogs: env.debugLogs,
+        balanceChanges: ok ? state.balanceChanges() : [],
+      }
+      if (outcome.error) result.error = outcome.error
+      if (ok && !job.readOnly) await state.commit()
+      else await state.revert()
+      return result
+    }
+  }
+
+  /** Instantiates the module and runs `fn` once with `gasLimit` gas. Synchronous. */
+  private run(loaded: Loaded, fn: string, env: HostEnv, gasLimit: bigint): RunOutcome {
+    const imports: WasmImports = { env: createHostImports(env) }
+    const mi = loaded.facts.memoryImport
+    if (mi) {
+      env.memory = new Wasm.Memory({
+        initial: mi.min,
+        maximum: Math.min(mi.max ?? MAX_MEMORY_PAGES, MAX_MEMORY_PAGES),
+      })
+      imports.env.memory = env.memory
+    }
+    let instance: WasmInstance
+    try {
+      instance = new Wasm.Instance(loaded.module, imports)
+    } catch (e) {
+      return {
+        status: 'Failed',
+        gasLeft: gasLimit,
+        output: EMPTY,
+        error: {
+          code: RuntimeErrorCode.TRAP,
+          message: `instantiation failed: ${(e as Error).message}`,
+        },
+      }
+    }
+    const ex = instance.exports
+    const gas = ex[GAS_GLOBAL_EXPORT] as WasmGlobal
+    const stack = ex[STACK_GLOBAL_EXPORT] as WasmGlobal
+    env.gas = gas
+    if (!mi) env.memory = ex.memory as WasmMemory
+    gas.value = gasLimit
+    try {
+      ;(ex[fn] as () => void)()
+      return { status: 'Success', gasLeft: gas.value as bigint, output: env.output }
+    } catch (e) {
+      if (e instanceof StateNotLoadedError) throw e
+      const left = gas.value as bigint
+      if (left < 0n || (e instanceof HostSignal && e.kind === 'oog')) {
+        return {
+          status: 'OutOfGas',
+          gasLeft: 0n,
+          output: EMPTY,
+          error: { code: RuntimeErrorCode.OUT_OF_GAS, message: `out of gas (limit ${gasLimit})` },
+        }
+      }
+      if (e instanceof HostSignal) {
+        return {
+          status: e.kind === 'revert' ? 'Reverted' : 'Failed',
+          gasLeft: left,
+          output: EMPTY,
+          error: { code: e.code, message: e.message },
+        }
+      }
+      if (
+        (e instanceof Wasm.RuntimeError && (stack.value as number) > this.stackLimit) ||
+        e instanceof RangeError
+      ) {
+        return {
+          status: 'Failed',
+          gasLeft: left,
+          output: EMPTY,
+          error: {
+            code: RuntimeErrorCode.STACK_LIMIT,
+            message: `stack limit exceeded (${this.stackLimit} units)`,
+          },
+        }
+      }
+      if (e instanceof Wasm.RuntimeError) {
+        return {
+          status: 'Failed',
+          gasLeft: left,
+          output: EMPTY,
+          error: { code: RuntimeErrorCode.TRAP, message: `trap: ${e.message}` },
+        }
+      }
+      if (isRuntimeError(e)) throw e
+      throw new RuntimeError(RuntimeErrorCode.TRAP, `host error: ${(e as Error).message}`, {}, e)
+    }
+  }
+}
