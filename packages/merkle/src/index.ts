@@ -1,1 +1,13 @@
-export {}
+// Interfaces and options
+
+// Errors
+export * from './errors.js'
+// Hashing
+export * from './keccak.js'
+// Constants
+export * from './params.js'
+// Proof verification
+export * from './proof.js'
+// State tree
+export { createStateTree, MPTStateTree } from './state-tree.js'
+export * from './types.js'
