@@ -13,6 +13,8 @@ export * from './ed25519.js'
 export * from './errors.js'
 // Hashes
 export * from './hashes.js'
+// Key files (JSON, optional scrypt + AES-256-GCM encryption, mode 0600)
+export * from './keyfile.js'
 export * from './params.js'
 // Interfaces and options
 export * from './types.js'

@@ -29,23 +29,26 @@ function leBytes(n: bigint, len = 32): Uint8Array {
 }
 
 describe('[ECVRF]: RFC 9381 B.3 vectors (suite 0x03)', () => {
-  it.each(tai.vectors.map((v: any) => [v.name, v]))('%s', (_n, v: any) => {
-    const sk = hexToBytes(v.sk)
-    const alpha = hexToBytes(v.alpha)
-    const { x, pk } = _ecvrfInternals.expandSecretKey(sk)
-    expect(hex(pk)).toBe(v.pk)
-    expect(hex(ed25519.getPublicKey(sk))).toBe(v.pk)
-    expect(hex(leBytes(x))).toBe(
-      hex(leBytes(BigInt(`0x${v.x.match(/../g).reverse().join('')}`) % ED25519_L)),
-    )
-    expect(hex(_ecvrfInternals.encodeToCurve(pk, alpha).toBytes())).toBe(v.h)
-    const pi = ecvrf.prove(sk, alpha)
-    expect(hex(pi)).toBe(v.pi)
-    expect(hex(ecvrf.proofToHash(pi))).toBe(v.beta)
-    const r = ecvrf.verify(pk, pi, alpha)
-    expect(r.valid).toBe(true)
-    if (r.valid) expect(hex(r.beta)).toBe(v.beta)
-  })
+  it.each((tai.vectors as any[]).map((v: any) => [v.name, v] as [string, any]))(
+    '%s',
+    (_n, v: any) => {
+      const sk = hexToBytes(v.sk)
+      const alpha = hexToBytes(v.alpha)
+      const { x, pk } = _ecvrfInternals.expandSecretKey(sk)
+      expect(hex(pk)).toBe(v.pk)
+      expect(hex(ed25519.getPublicKey(sk))).toBe(v.pk)
+      expect(hex(leBytes(x))).toBe(
+        hex(leBytes(BigInt(`0x${v.x.match(/../g).reverse().join('')}`) % ED25519_L)),
+      )
+      expect(hex(_ecvrfInternals.encodeToCurve(pk, alpha).toBytes())).toBe(v.h)
+      const pi = ecvrf.prove(sk, alpha)
+      expect(hex(pi)).toBe(v.pi)
+      expect(hex(ecvrf.proofToHash(pi))).toBe(v.beta)
+      const r = ecvrf.verify(pk, pi, alpha)
+      expect(r.valid).toBe(true)
+      if (r.valid) expect(hex(r.beta)).toBe(v.beta)
+    },
+  )
 
   it('refuses the suite 0x04 (elligator2) proofs of the same keys', () => {
     for (const v of ell2.vectors) {

@@ -61,30 +61,36 @@ function rawNodeVerify(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolea
 }
 
 describe('[ed25519]: RFC 8032 vectors', () => {
-  it.each(rfc.vectors.map((v: any) => [v.name, v]))('%s', (_name, v: any) => {
-    const sk = hexToBytes(v.sk)
-    const msg = hexToBytes(v.msg)
-    expect(bytesToHex(ed25519.getPublicKey(sk))).toBe(`0x${v.pk}`)
-    const sig = ed25519.sign(msg, sk)
-    expect(bytesToHex(sig)).toBe(`0x${v.sig}`)
-    expect(ed25519.verify(sig, msg, hexToBytes(v.pk))).toBe(true)
-    expect(ed25519.verifyReference(sig, msg, hexToBytes(v.pk))).toBe(true)
-    const bad = sig.slice()
-    bad[5] ^= 1
-    expect(ed25519.verify(bad, msg, hexToBytes(v.pk))).toBe(false)
-    expect(ed25519.verifyReference(bad, msg, hexToBytes(v.pk))).toBe(false)
-  })
+  it.each((rfc.vectors as any[]).map((v: any) => [v.name, v] as [string, any]))(
+    '%s',
+    (_name, v: any) => {
+      const sk = hexToBytes(v.sk)
+      const msg = hexToBytes(v.msg)
+      expect(bytesToHex(ed25519.getPublicKey(sk))).toBe(`0x${v.pk}`)
+      const sig = ed25519.sign(msg, sk)
+      expect(bytesToHex(sig)).toBe(`0x${v.sig}`)
+      expect(ed25519.verify(sig, msg, hexToBytes(v.pk))).toBe(true)
+      expect(ed25519.verifyReference(sig, msg, hexToBytes(v.pk))).toBe(true)
+      const bad = sig.slice()
+      bad[5] ^= 1
+      expect(ed25519.verify(bad, msg, hexToBytes(v.pk))).toBe(false)
+      expect(ed25519.verifyReference(bad, msg, hexToBytes(v.pk))).toBe(false)
+    },
+  )
 })
 
 describe('[ed25519]: speccheck ("Taming the many EdDSAs") under the pinned rule', () => {
-  it.each(speccheck.vectors.map((v: any) => [v.case, v]))('case %i', (c, v: any) => {
-    const sig = hexToBytes(v.signature)
-    const msg = hexToBytes(v.message)
-    const pk = hexToBytes(v.pub_key)
-    expect(ed25519.verify(sig, msg, pk)).toBe(PINNED[c as number])
-    expect(ed25519.verifyReference(sig, msg, pk)).toBe(PINNED[c as number])
-    expect(ed25519PreCheck(sig, pk)).toBe(REASON[c as number])
-  })
+  it.each((speccheck.vectors as any[]).map((v: any) => [v.case, v] as [number, any]))(
+    'case %i',
+    (c, v: any) => {
+      const sig = hexToBytes(v.signature)
+      const msg = hexToBytes(v.message)
+      const pk = hexToBytes(v.pub_key)
+      expect(ed25519.verify(sig, msg, pk)).toBe(PINNED[c as number])
+      expect(ed25519.verifyReference(sig, msg, pk)).toBe(PINNED[c as number])
+      expect(ed25519PreCheck(sig, pk)).toBe(REASON[c as number])
+    },
+  )
 
   it('node:crypto alone differs by OpenSSL version (why the pre-check exists)', () => {
     const row = speccheck.vectors
