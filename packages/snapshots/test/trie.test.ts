@@ -1,0 +1,126 @@
+import { createStateTree } from '@aureon/merkle'
+import { createMemoryStore } from '@aureon/storage'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  EMPTY_TRIE_ROOT,
+  isSnapshotError,
+  proofPath,
+  trieRoot,
+  verifyKeyProof,
+  verifyRange,
+  walkLeaves,
+} from '../src/index.js'
+import type { TrieLeaf } from '../src/trie.js'
+
+const leafArb = fc.record({
+  key: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  value: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+})
+
+function sortLeaves(ls: TrieLeaf[]): TrieLeaf[] {
+  const m = new Map<string, TrieLeaf>()
+  for (const l of ls) m.set(Buffer.from(l.key).toString('hex'), l)
+  return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map((e) => e[1])
+}
+
+async function committed(leaves: TrieLeaf[]) {
+  const db = createMemoryStore()
+  const nodes = new Map<string, Uint8Array>()
+  const root = trieRoot(leaves, (h, n) => nodes.set(Buffer.from(h).toString('hex'), n))
+  await db.batch(
+    [...nodes].map(([k, v]) => ({ type: 'put' as const, key: Buffer.from(k, 'hex'), value: v })),
+  )
+  const read = (hs: Uint8Array[]) => db.getMany(hs)
+  return { db, root, read }
+}
+
+describe('[trie]: roots, walks and proofs', () => {
+  it('builds the same root as @aureon/merkle (non-secure keys)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(leafArb, { maxLength: 60 }), async (raw) => {
+        const leaves = sortLeaves(raw)
+        const tree = await createStateTree({ db: createMemoryStore(), secure: false })
+        for (const l of leaves) await tree.put(l.key, l.value)
+        expect(Buffer.from(trieRoot(leaves)).toString('hex')).toBe(
+          Buffer.from(tree.root()).toString('hex'),
+        )
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('walks, proves and verifies any range; refuses tampering', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(leafArb, { minLength: 1, maxLength: 50 }),
+        fc.nat(),
+        fc.nat(),
+        async (raw, a, b) => {
+          const leaves = sortLeaves(raw)
+          const { root, read } = await committed(leaves)
+          const walked: TrieLeaf[] = []
+          for await (const l of walkLeaves(read, root)) walked.push(l)
+          expect(walked.map((l) => Buffer.from(l.key).toString('hex'))).toEqual(
+            leaves.map((l) => Buffer.from(l.key).toString('hex')),
+          )
+          const i = a % leaves.length
+          const j = i + (b % (leaves.length - i))
+          const start = leaves[i].key
+          const end = leaves[j].key
+          const proof = [
+            ...(await proofPath(read, root, start)),
+            ...(await proofPath(read, root, end)),
+          ]
+          const range = leaves.slice(i, j + 1)
+          verifyRange({ root, start, end, leaves: range, proof })
+          // key proofs
+          expect(verifyKeyProof(root, start, await proofPath(read, root, start))).toEqual(
+            leaves[i].value,
+          )
+          // tampering: drop, change, or add
+          if (range.length > 1) {
+            expect(() =>
+              verifyRange({ root, start, end, leaves: range.filter((_, k) => k !== 1), proof }),
+            ).toThrow()
+          }
+          const changed = range.map((l, k) =>
+            k === 0 ? { key: l.key, value: new Uint8Array([...l.value, 1]) } : l,
+          )
+          expect(() => verifyRange({ root, start, end, leaves: changed, proof })).toThrow()
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('proves empty ranges and the empty trie', async () => {
+    const leaves = sortLeaves([
+      { key: new Uint8Array(32).fill(0x10), value: new Uint8Array([1]) },
+      { key: new Uint8Array(32).fill(0x80), value: new Uint8Array([2]) },
+    ])
+    const { root, read } = await committed(leaves)
+    const start = new Uint8Array(32).fill(0x20)
+    const end = new Uint8Array(32).fill(0x70)
+    const proof = [...(await proofPath(read, root, start)), ...(await proofPath(read, root, end))]
+    verifyRange({ root, start, end, leaves: [], proof })
+    let err: unknown
+    try {
+      verifyRange({
+        root,
+        start,
+        end,
+        leaves: [{ key: new Uint8Array(32).fill(0x30), value: new Uint8Array([9]) }],
+        proof,
+      })
+    } catch (e) {
+      err = e
+    }
+    expect(isSnapshotError(err, 'ERR_SNAPSHOT_FORGED')).toBe(true)
+    verifyRange({ root: EMPTY_TRIE_ROOT, start, end, leaves: [], proof: [] })
+    expect(trieRoot([])).toEqual(EMPTY_TRIE_ROOT)
+    expect(verifyKeyProof(root, start, proof)).toBeUndefined()
+    expect(() => verifyRange({ root, start: end, end: start, leaves: [], proof })).toThrow()
+    expect(() => verifyRange({ root, start, end, leaves: [], proof: [] })).toThrow()
+  })
+})
