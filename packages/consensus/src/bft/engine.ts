@@ -4,7 +4,7 @@
  * safety rules, ECVRF-keyed stake-weighted leaders with a round-robin fallback, block sync.
  * See docs/consensus.md for the rules and the safety argument.
  */
-import { addressFromPublicKey, bls, ecvrf, ed25519, sha256 } from '@aureon/crypto'
+import { addressFromPublicKey, bls, ed25519, sha256 } from '@aureon/crypto'
 
 import { systemClock } from '../clock.js'
 import { ConsensusError, ConsensusErrorCode } from '../errors.js'
@@ -54,6 +54,7 @@ import {
   cachedEd25519Verify,
   cachedFastAggregateVerify,
   cachedVrfHash,
+  cachedVrfProve,
   cachedVrfVerify,
 } from './verify-cache.js'
 
@@ -548,7 +549,7 @@ export class BftEngine implements ConsensusEngine {
     }
     this.proposedRound = round
     const keys = this.opts.keys
-    const vrfProof = ecvrf.prove(keys.secretKey, vrfAlpha(info.seed, epoch, round))
+    const vrfProof = cachedVrfProve(keys.secretKey, vrfAlpha(info.seed, epoch, round))
     const consensus = encodeBftHeaderData({ epoch, round, parentQC: this.highQC, vrfProof })
     const now = BigInt(Math.floor(this.clock.now()))
     const ts = now > parent.block.header.timestamp ? now : parent.block.header.timestamp + 1n
@@ -710,19 +711,67 @@ export class BftEngine implements ConsensusEngine {
   /** Optional mapping validator address -> peer id (set by the node wiring / simulations). */
   peerOf?: (address: Uint8Array) => PeerId | undefined
 
+  /**
+   * Adds a signature share to a bucket without checking it (shares are checked in aggregate
+   * when a quorum is reached). A second, different share from the same signer is resolved by
+   * checking both and keeping the valid one.
+   */
+  private addShare<T extends { signature: Uint8Array }>(
+    bucket: Map<number, T>,
+    i: number,
+    m: T,
+    valid: (x: T) => boolean,
+  ): void {
+    const cur = bucket.get(i)
+    if (!cur) bucket.set(i, m)
+    else if (!eq(cur.signature, m.signature) && !valid(cur) && valid(m)) bucket.set(i, m)
+  }
+
+  /**
+   * Aggregates the shares of `idx` (all over the same message) and checks the aggregate once;
+   * if that fails, checks each share, drops the bad ones and returns undefined.
+   */
+  private aggregateChecked<T extends { signature: Uint8Array }>(
+    bucket: Map<number, T>,
+    idx: number[],
+    message: Uint8Array,
+    info: EpochInfo,
+  ): Uint8Array | undefined {
+    try {
+      const sig = bls.aggregateSignatures(idx.map((i) => (bucket.get(i) as T).signature))
+      const pks = idx.map((i) => info.blsKeys[i])
+      if (cachedFastAggregateVerify(sig, message, pks)) return sig
+    } catch {
+      // a share that does not even decode: fall through to the one-by-one check
+    }
+    for (const i of idx) {
+      const share = bucket.get(i) as T
+      if (!cachedFastAggregateVerify(share.signature, message, [info.blsKeys[i]])) {
+        bucket.delete(i)
+        this.stats.rejected++
+      }
+    }
+    return undefined
+  }
+
   private async handleVote(m: VoteMessage): Promise<void> {
     const info = await this.epochInfo(m.epoch)
     const v = info.set.validators[m.voter]
     if (!v) throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown voter')
     if (m.round + 1n < this.round) return
-    const msg = voteSigningBytes(m.epoch, m.round, m.height, m.blockHash)
-    if (!cachedFastAggregateVerify(m.signature, msg, [info.blsKeys[m.voter]])) {
-      throw new ConsensusError(ConsensusErrorCode.INVALID_SIGNATURE, 'bad vote signature')
-    }
+    const voteValid = (x: VoteMessage) =>
+      cachedFastAggregateVerify(
+        x.signature,
+        voteSigningBytes(x.epoch, x.round, x.height, x.blockHash),
+        [info.blsKeys[x.voter]],
+      )
     const sk = `${m.epoch}:${m.round}:${m.voter}`
     const prev = this.seenVotes.get(sk)
     if (prev && !eq(prev.blockHash, m.blockHash)) {
-      await this.recordEvidence('vote', m.epoch, m.round, v.address, prev, m)
+      // only signed conflicting votes are evidence (no framing with forged shares)
+      if (voteValid(prev) && voteValid(m)) {
+        await this.recordEvidence('vote', m.epoch, m.round, v.address, prev, m)
+      }
     } else if (!prev) this.seenVotes.set(sk, m)
     const bk = `${m.round}:${hex(m.blockHash)}`
     let bucket = this.votes.get(bk)
@@ -730,18 +779,22 @@ export class BftEngine implements ConsensusEngine {
       bucket = new Map()
       this.votes.set(bk, bucket)
     }
-    bucket.set(m.voter, m)
+    this.addShare(bucket, m.voter, m, voteValid)
     if (this.formed.has(bk) || stakeOf(info.set.validators, bucket.keys()) < info.quorum) return
-    this.formed.add(bk)
     const idx = [...bucket.keys()].sort((a, b) => a - b)
+    const msg = voteSigningBytes(m.epoch, m.round, m.height, m.blockHash)
+    const signature = this.aggregateChecked(bucket, idx, msg, info)
+    if (!signature) return
+    this.formed.add(bk)
     const qc: QuorumCertificate = {
       epoch: m.epoch,
       round: m.round,
       height: m.height,
       blockHash: m.blockHash,
       signers: makeBitmap(idx, info.set.validators.length),
-      signature: bls.aggregateSignatures(idx.map((i) => (bucket.get(i) as VoteMessage).signature)),
+      signature,
     }
+    this.verifiedQCs.add(hex(encodeQC(qc)))
     await this.processQC(qc)
   }
 
@@ -753,42 +806,40 @@ export class BftEngine implements ConsensusEngine {
     if (!info.set.validators[m.voter]) {
       throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown timeout signer')
     }
-    const sigMsg = timeoutSigningBytes(m.epoch, m.round, m.highQC.round)
-    if (!cachedFastAggregateVerify(m.signature, sigMsg, [info.blsKeys[m.voter]])) {
-      throw new ConsensusError(ConsensusErrorCode.INVALID_SIGNATURE, 'bad timeout signature')
-    }
+    const timeoutValid = (x: TimeoutMessage) =>
+      cachedFastAggregateVerify(
+        x.signature,
+        timeoutSigningBytes(x.epoch, x.round, x.highQC.round),
+        [info.blsKeys[x.voter]],
+      )
     const k = `${m.epoch}:${m.round}`
     let bucket = this.timeouts.get(k)
     if (!bucket) {
       bucket = new Map()
       this.timeouts.set(k, bucket)
     }
-    bucket.set(m.voter, m)
+    this.addShare(bucket, m.voter, m, timeoutValid)
     const tk = `tc:${k}`
     if (this.formed.has(tk) || stakeOf(info.set.validators, bucket.keys()) < info.quorum) return
-    this.formed.add(tk)
     const groups = new Map<bigint, number[]>()
     for (const [i, t] of bucket) {
       const g = groups.get(t.highQC.round) ?? []
       g.push(i)
       groups.set(t.highQC.round, g)
     }
-    const tc: TimeoutCertificate = {
-      epoch: m.epoch,
-      round: m.round,
-      groups: [...groups.entries()]
-        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-        .map(([highQCRound, idx]) => {
-          idx.sort((a, b) => a - b)
-          return {
-            highQCRound,
-            signers: makeBitmap(idx, info.set.validators.length),
-            signature: bls.aggregateSignatures(
-              idx.map((i) => (bucket.get(i) as TimeoutMessage).signature),
-            ),
-          }
-        }),
+    const out: TimeoutCertificate['groups'] = []
+    let ok = true
+    for (const [highQCRound, idx] of [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      idx.sort((a, b) => a - b)
+      const msg = timeoutSigningBytes(m.epoch, m.round, highQCRound)
+      const signature = this.aggregateChecked(bucket, idx, msg, info)
+      if (!signature) ok = false
+      else
+        out.push({ highQCRound, signers: makeBitmap(idx, info.set.validators.length), signature })
     }
+    if (!ok) return
+    this.formed.add(tk)
+    const tc: TimeoutCertificate = { epoch: m.epoch, round: m.round, groups: out }
     this.stats.timeoutCertificates++
     await this.processTC(tc)
   }

@@ -116,3 +116,19 @@ export function cachedVrfHash(proof: Uint8Array): Uint8Array {
   }
   return r
 }
+
+const proofs = new BoundedCache<Uint8Array>()
+
+/**
+ * ecvrf.prove, memoised (ECVRF proofs are deterministic; simulations re-prove the same rounds
+ * with the same keys across seeds).
+ */
+export function cachedVrfProve(secretKey: Uint8Array, alpha: Uint8Array): Uint8Array {
+  const k = key('p', secretKey, alpha)
+  let r = proofs.get(k)
+  if (!r) {
+    r = ecvrf.prove(secretKey, alpha)
+    proofs.set(k, r)
+  }
+  return r
+}
