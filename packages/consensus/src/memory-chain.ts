@@ -251,9 +251,9 @@ export class MemoryChain implements ConsensusChain {
     if (!this.pending.has(hex(hash))) await this.executeBlock(block)
     this.committed.push(block)
     this.hashes.push(hash)
-    // pending blocks at or below the new head are of no further use
+    // executed blocks stay usable as parents of forks (PoA/PoW) for a while
     for (const [k, v] of this.pending) {
-      if (v.block.header.height <= block.header.height) this.pending.delete(k)
+      if (v.block.header.height + 1024n < block.header.height) this.pending.delete(k)
     }
   }
 
