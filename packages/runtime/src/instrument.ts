@@ -714,16 +714,25 @@ enum Frame {
 }
 
 const GAS_PAD = 6 // i64.const immediate bytes for a block cost (up to 2^41)
-const STACK_PAD = 5 // i32.const immediate bytes for a frame cost (up to 2^34)
+/** A leaf function (no calls) with a frame at most this big skips the stack counter. */
+const LEAF_FRAME_MAX = 1024
+const ENTRY = -2 // charge target: the prologue
+const NONE = -1 // no charge emitted yet for the current block
+
+const bodyWriter = new Writer(1 << 16)
 
 /**
  * Instruments one function body: writes its new locals and instructions to `w`.
  *
- * Layout: prologue (charge the first block and check, add the frame cost to the stack counter and
- * check), `block <results>` wrapping the original body (a `return` becomes a `br` to this block),
- * epilogue (subtract the frame cost), `end`. Every later basic block starts with an unchecked
- * charge; loop headers (and the function entry) check the counter, so every unbounded repetition
- * runs into a check.
+ * Layout: prologue (charge the entry block; for functions that call, add the frame cost to the
+ * stack counter; check both with one branch), `block <results>` wrapping the original body (a
+ * `return` becomes a `br` to this block), epilogue (subtract the frame cost), `end`.
+ *
+ * Gas: each basic block is charged before its first costed instruction; loop headers check the
+ * counter (as does the entry of every function that calls), so every unbounded repetition runs
+ * into a check. The first block of each branch of an `if` is charged before the `if`, as the
+ * larger of the two (a deterministic, slightly conservative rule that saves a charge per branch).
+ * `block`, `loop`, `else` and `end` cost nothing.
  */
 function instrumentBody(
   ctx: BodyContext,
@@ -742,6 +751,8 @@ function instrumentBody(
       opcode: op,
       offset: at,
     })
+  const multiMemory = (op: string, at: number) =>
+    err(Code.UNSUPPORTED_FEATURE, 'one memory (no multi-memory)', 'memory index', op, at)
 
   // locals
   const nGroups = r.u32()
@@ -772,116 +783,108 @@ function instrumentBody(
 
   const G = ctx.gasGlobal
   const S = ctx.stackGlobal
+  const bw = bodyWriter
+  bw.len = 0
 
-  // prologue: checked charge of the first block
-  const checkedCharge = (): number => {
-    w.byte(0x23) // global.get G
-    w.u32(G)
-    w.byte(0x42) // i64.const cost
-    const at = w.reserve(GAS_PAD)
-    w.byte(0x7d) // i64.sub
-    w.byte(0x22) // local.tee t64
-    w.u32(t64)
-    w.byte(0x24) // global.set G
-    w.u32(G)
-    w.byte(0x20) // local.get t64
-    w.u32(t64)
-    w.byte(0x42) // i64.const 0
-    w.byte(0)
-    w.byte(0x53) // i64.lt_s
-    w.byte(0x04) // if
-    w.byte(0x40)
-    w.byte(0x00) // unreachable
-    w.byte(0x0b) // end
-    return at
+  let entryCost = 0
+  const patch = (target: number, v: number) => {
+    if (target === ENTRY) entryCost = v
+    else bw.patchPadded(target, GAS_PAD, v)
   }
-  const uncheckedCharge = (): number => {
-    w.byte(0x23)
-    w.u32(G)
-    w.byte(0x42)
-    const at = w.reserve(GAS_PAD)
-    w.byte(0x7d)
-    w.byte(0x24)
-    w.u32(G)
-    return at
-  }
-  // a checked dynamic charge: the i32 count on top of the stack times `per`, plus `base`
-  const dynamicCharge = (base: number, per: number, shift: number) => {
-    w.byte(0x21) // local.set t32
-    w.u32(t32)
-    w.byte(0x23)
-    w.u32(G)
-    w.byte(0x20) // local.get t32
-    w.u32(t32)
-    w.byte(0xad) // i64.extend_i32_u
-    if (shift > 0) {
-      w.byte(0x42) // i64.const 7 ; i64.add ; i64.const shift ; i64.shr_u  => ceil(n / 2^shift)
-      w.s64((1 << shift) - 1)
-      w.byte(0x7c)
-      w.byte(0x42)
-      w.s64(shift)
-      w.byte(0x88)
+  const emitCharge = (checked: boolean): number => {
+    bw.byte(0x23) // global.get G
+    bw.u32(G)
+    bw.byte(0x42) // i64.const cost
+    const at = bw.reserve(GAS_PAD)
+    bw.byte(0x7d) // i64.sub
+    if (!checked) {
+      bw.byte(0x24) // global.set G
+      bw.u32(G)
+      return at
     }
-    w.byte(0x42)
-    w.s64(per)
-    w.byte(0x7e) // i64.mul
-    w.byte(0x42)
-    w.s64(base)
-    w.byte(0x7c) // i64.add
-    w.byte(0x7d) // i64.sub
-    w.byte(0x22)
-    w.u32(t64)
-    w.byte(0x24)
-    w.u32(G)
-    w.byte(0x20)
-    w.u32(t64)
-    w.byte(0x42)
-    w.byte(0)
-    w.byte(0x53)
-    w.byte(0x04)
-    w.byte(0x40)
-    w.byte(0x00)
-    w.byte(0x0b)
-    w.byte(0x20) // local.get t32
-    w.u32(t32)
+    bw.byte(0x22) // local.tee t64
+    bw.u32(t64)
+    bw.byte(0x24)
+    bw.u32(G)
+    bw.byte(0x20) // local.get t64
+    bw.u32(t64)
+    bw.byte(0x42) // i64.const 0
+    bw.byte(0)
+    bw.byte(0x53) // i64.lt_s
+    bw.byte(0x04) // if
+    bw.byte(0x40)
+    bw.byte(0x00) // unreachable
+    bw.byte(0x0b) // end
+    return at
+  }
+  // a checked dynamic charge: the i32 count on top of the stack (ceil(n / 2^shift)) times
+  // `per`, plus `base`; leaves the count on the stack
+  const dynamicCharge = (base: number, per: number, shift: number) => {
+    bw.byte(0x21) // local.set t32
+    bw.u32(t32)
+    bw.byte(0x23)
+    bw.u32(G)
+    bw.byte(0x20) // local.get t32
+    bw.u32(t32)
+    bw.byte(0xad) // i64.extend_i32_u
+    if (shift > 0) {
+      bw.byte(0x42)
+      bw.s64((1 << shift) - 1)
+      bw.byte(0x7c) // i64.add
+      bw.byte(0x42)
+      bw.s64(shift)
+      bw.byte(0x88) // i64.shr_u
+    }
+    bw.byte(0x42)
+    bw.s64(per)
+    bw.byte(0x7e) // i64.mul
+    bw.byte(0x42)
+    bw.s64(base)
+    bw.byte(0x7c) // i64.add
+    bw.byte(0x7d) // i64.sub
+    bw.byte(0x22)
+    bw.u32(t64)
+    bw.byte(0x24)
+    bw.u32(G)
+    bw.byte(0x20)
+    bw.u32(t64)
+    bw.byte(0x42)
+    bw.byte(0)
+    bw.byte(0x53)
+    bw.byte(0x04)
+    bw.byte(0x40)
+    bw.byte(0x00)
+    bw.byte(0x0b)
+    bw.byte(0x20) // local.get t32
+    bw.u32(t32)
   }
 
-  let chargeAt = checkedCharge()
-  // stack counter
-  w.byte(0x23)
-  w.u32(S)
-  w.byte(0x41)
-  const frameAt1 = w.reserve(STACK_PAD)
-  w.byte(0x6a) // i32.add
-  w.byte(0x22) // local.tee t32
-  w.u32(t32)
-  w.byte(0x24)
-  w.u32(S)
-  w.byte(0x20)
-  w.u32(t32)
-  w.byte(0x41)
-  w.s64(ctx.stackLimit)
-  w.byte(0x4b) // i32.gt_u
-  w.byte(0x04)
-  w.byte(0x40)
-  w.byte(0x00)
-  w.byte(0x0b)
   // wrapper block
-  w.byte(0x02)
-  if (type.results.length === 0) w.byte(0x40)
-  else if (type.results.length === 1) w.byte(type.results[0])
-  else w.s64(ctx.blockTypeFor(type.results))
+  bw.byte(0x02)
+  if (type.results.length === 0) bw.byte(0x40)
+  else if (type.results.length === 1) bw.byte(type.results[0])
+  else bw.s64(ctx.blockTypeFor(type.results))
 
-  // control stack: kind, base height, results count
+  // control stack
   const kinds: number[] = [Frame.Func]
   const bases: number[] = [0]
   const nres: number[] = [type.results.length]
   const npar: number[] = [0]
   const dead: boolean[] = [false]
+  // if-hoisting per frame: charge target of the block before the `if`, its cost, branch max
+  const hTarget: number[] = [NONE]
+  const hBase: number[] = [0]
+  const hMax: number[] = [0]
   let height = 0
   let maxHeight = 0
-  let cost = 0
   let copyFrom = r.p
+  let hasCall = false
+
+  // the current basic block
+  let chargeAt = ENTRY // where its charge is (ENTRY, NONE or a placeholder in bw)
+  let cost = 0
+  let checked = true
+  let hoistedInto = -1 // index of the if-frame this block is hoisted into, or -1
 
   const push = (n: number) => {
     height += n
@@ -891,8 +894,9 @@ function instrumentBody(
     height -= n
     const base = bases[bases.length - 1]
     if (height < base) {
-      if (!dead[dead.length - 1])
+      if (!dead[dead.length - 1]) {
         throw malformed(`operand stack underflow in function ${funcIndex}`, r.p)
+      }
       height = base
     }
   }
@@ -923,17 +927,27 @@ function instrumentBody(
     if (!t) throw malformed(`block type index ${idx}`, r.p)
     return [t.params.length, t.results.length]
   }
-  // copy pending raw bytes up to `to`
   const flushRaw = (to: number) => {
-    if (to > copyFrom) w.bytes(b.subarray(copyFrom, to))
+    if (to > copyFrom) bw.bytes(b.subarray(copyFrom, to))
+    copyFrom = to
   }
-  // end the current basic block after the instruction ending at r.p; start a new one
-  const boundary = (checked: boolean) => {
-    flushRaw(r.p)
-    copyFrom = r.p
-    w.patchPadded(chargeAt, GAS_PAD, cost)
+  // adds the cost of the instruction starting at `at`, emitting the block's charge first if needed
+  const charge = (c: number, at: number) => {
+    if (chargeAt === NONE && hoistedInto < 0) {
+      flushRaw(at)
+      chargeAt = emitCharge(checked)
+    }
+    cost += c
+  }
+  // the current block ends after the instruction ending at r.p
+  const endBlock = () => {
+    if (hoistedInto >= 0) {
+      if (cost > hMax[hoistedInto]) hMax[hoistedInto] = cost
+    } else if (chargeAt !== NONE) patch(chargeAt, cost)
+    chargeAt = NONE
     cost = 0
-    chargeAt = checked ? checkedCharge() : uncheckedCharge()
+    checked = false
+    hoistedInto = -1
   }
 
   for (;;) {
@@ -942,7 +956,7 @@ function instrumentBody(
     const op = b[r.p++]
     const pk = plainKind[op]
     if (pk !== 0) {
-      cost += ins[plainClass(op)]
+      charge(ins[plainClass(op)], at)
       if (pk === PLAIN_BINARY) pop(1)
       else if (pk === PLAIN_UNARY) {
         pop(1)
@@ -952,88 +966,159 @@ function instrumentBody(
     }
     switch (op) {
       case 0x00: // unreachable
-        cost += ins.simple
+        charge(ins.simple, at)
         setDead()
-        boundary(false)
+        endBlock()
         break
       case 0x01: // nop
-        cost += ins.simple
+        charge(ins.simple, at)
         break
       case 0x02: // block
       case 0x03: // loop
       case 0x04: {
         // if
-        if (op === 0x04) pop(1)
+        if (op === 0x04) {
+          charge(ins.branch, at)
+          pop(1)
+        }
         const [p, res] = readBlockType()
-        cost += op === 0x02 ? ins.simple : ins.branch
         pop(p)
         kinds.push(op === 0x02 ? Frame.Block : op === 0x03 ? Frame.Loop : Frame.If)
         bases.push(height)
         nres.push(res)
         npar.push(p)
         dead.push(false)
+        hTarget.push(NONE)
+        hBase.push(0)
+        hMax.push(0)
         push(p)
-        if (op === 0x03) boundary(true)
-        else if (op === 0x04) boundary(false)
+        if (op === 0x03) {
+          flushRaw(r.p)
+          endBlock()
+          checked = true
+        } else if (op === 0x04) {
+          flushRaw(r.p)
+          if (hoistedInto < 0 && chargeAt !== NONE) {
+            // hoist the first block of each branch into the charge before the `if`
+            const f = kinds.length - 1
+            hTarget[f] = chargeAt
+            hBase[f] = cost
+            hMax[f] = 0
+            chargeAt = NONE
+            cost = 0
+            checked = false
+            hoistedInto = f
+          } else {
+            endBlock()
+          }
+        }
         break
       }
       case 0x05: {
         // else
-        if (kinds[kinds.length - 1] !== Frame.If) throw malformed('else without if', at)
-        cost += ins.simple
-        height = bases[bases.length - 1] + npar[npar.length - 1]
+        const f = kinds.length - 1
+        if (kinds[f] !== Frame.If) throw malformed('else without if', at)
+        height = bases[f] + npar[f]
         if (height > maxHeight) maxHeight = height
-        dead[dead.length - 1] = false
-        boundary(false)
+        dead[f] = false
+        flushRaw(r.p)
+        endBlock()
+        if (hTarget[f] !== NONE) hoistedInto = f
         break
       }
       case 0x0b: {
         // end
-        cost += ins.simple
+        const f = kinds.length - 1
+        flushRaw(r.p)
+        endBlock()
+        if (hTarget[f] !== NONE) patch(hTarget[f], hBase[f] + hMax[f])
         const base = bases.pop()!
         const res = nres.pop()!
         kinds.pop()
         npar.pop()
         dead.pop()
+        hTarget.pop()
+        hBase.pop()
+        hMax.pop()
         height = base
         push(res)
         if (kinds.length === 0) {
-          // end of the function: close the wrapper block, epilogue, real end
           if (r.p !== end) throw malformed(`function ${funcIndex} has bytes after its end`, r.p)
-          flushRaw(r.p)
-          w.patchPadded(chargeAt, GAS_PAD, cost)
-          w.byte(0x23)
-          w.u32(S)
-          w.byte(0x41)
-          const frameAt2 = w.reserve(STACK_PAD)
-          w.byte(0x6b) // i32.sub
-          w.byte(0x24)
-          w.u32(S)
-          w.byte(0x0b)
           const frame = STACK_FRAME_OVERHEAD + type.params.length + nLocals + maxHeight
-          w.patchPadded(frameAt1, STACK_PAD, frame)
-          w.patchPadded(frameAt2, STACK_PAD, frame)
+          const counted = hasCall || frame > LEAF_FRAME_MAX
+          // prologue
+          w.byte(0x23) // global.get G
+          w.u32(G)
+          w.byte(0x42) // i64.const entryCost
+          w.s64(entryCost)
+          w.byte(0x7d) // i64.sub
+          if (counted) {
+            w.byte(0x22) // local.tee t64
+            w.u32(t64)
+            w.byte(0x24) // global.set G
+            w.u32(G)
+            w.byte(0x23) // global.get S
+            w.u32(S)
+            w.byte(0x41) // i32.const frame
+            w.s64(frame)
+            w.byte(0x6a) // i32.add
+            w.byte(0x22) // local.tee t32
+            w.u32(t32)
+            w.byte(0x24) // global.set S
+            w.u32(S)
+            w.byte(0x20) // local.get t64
+            w.u32(t64)
+            w.byte(0x42) // i64.const 0
+            w.byte(0)
+            w.byte(0x53) // i64.lt_s
+            w.byte(0x20) // local.get t32
+            w.u32(t32)
+            w.byte(0x41) // i32.const limit
+            w.s64(ctx.stackLimit)
+            w.byte(0x4b) // i32.gt_u
+            w.byte(0x72) // i32.or
+            w.byte(0x04) // if
+            w.byte(0x40)
+            w.byte(0x00) // unreachable
+            w.byte(0x0b) // end
+          } else {
+            w.byte(0x24) // global.set G (bounded work: loops check on their own)
+            w.u32(G)
+          }
+          w.bytes(bw.buf.subarray(0, bw.len))
+          if (counted) {
+            // epilogue
+            w.byte(0x23)
+            w.u32(S)
+            w.byte(0x41)
+            w.s64(frame)
+            w.byte(0x6b) // i32.sub
+            w.byte(0x24)
+            w.u32(S)
+          }
+          w.byte(0x0b)
           return
         }
-        boundary(false)
         break
       }
       case 0x0c: {
         // br
         const depth = r.u32()
         if (depth >= kinds.length) throw malformed(`br depth ${depth}`, at)
-        cost += ins.simple
+        charge(ins.simple, at)
         setDead()
-        boundary(false)
+        flushRaw(r.p)
+        endBlock()
         break
       }
       case 0x0d: {
         // br_if
         const depth = r.u32()
         if (depth >= kinds.length) throw malformed(`br_if depth ${depth}`, at)
-        cost += ins.branch
+        charge(ins.branch, at)
         pop(1)
-        boundary(false)
+        flushRaw(r.p)
+        endBlock()
         break
       }
       case 0x0e: {
@@ -1042,21 +1127,22 @@ function instrumentBody(
         for (let i = 0; i <= n; i++) {
           if (r.u32() >= kinds.length) throw malformed('br_table depth', at)
         }
-        cost += ins.brTable
+        charge(ins.brTable, at)
         pop(1)
         setDead()
-        boundary(false)
+        flushRaw(r.p)
+        endBlock()
         break
       }
       case 0x0f: {
         // return -> br to the wrapper block
-        cost += ins.simple
+        charge(ins.simple, at)
         flushRaw(at)
-        w.byte(0x0c)
-        w.u32(kinds.length - 1)
+        bw.byte(0x0c)
+        bw.u32(kinds.length - 1)
         copyFrom = r.p
         setDead()
-        boundary(false)
+        endBlock()
         break
       }
       case 0x10: {
@@ -1065,7 +1151,8 @@ function instrumentBody(
         const ti = ctx.funcTypes[f]
         if (ti === undefined) throw malformed(`call of function ${f}`, at)
         const t = ctx.types[ti]
-        cost += ins.call
+        charge(ins.call, at)
+        hasCall = true
         pop(t.params.length)
         push(t.results.length)
         break
@@ -1085,41 +1172,42 @@ function instrumentBody(
         }
         const t = ctx.types[ti]
         if (!t) throw malformed(`call_indirect type ${ti}`, at)
-        cost += ins.callIndirect
+        charge(ins.callIndirect, at)
+        hasCall = true
         pop(1 + t.params.length)
         push(t.results.length)
         break
       }
       case 0x1a: // drop
-        cost += ins.simple
+        charge(ins.simple, at)
         pop(1)
         break
       case 0x1b: // select
-        cost += ins.branch
+        charge(ins.branch, at)
         pop(2)
         break
       case 0x20: // local.get
         r.u32()
-        cost += ins.simple
+        charge(ins.simple, at)
         push(1)
         break
       case 0x21: // local.set
         r.u32()
-        cost += ins.simple
+        charge(ins.simple, at)
         pop(1)
         break
       case 0x22: // local.tee
         r.u32()
-        cost += ins.simple
+        charge(ins.simple, at)
         break
       case 0x23: // global.get
         r.u32()
-        cost += ins.simple
+        charge(ins.simple, at)
         push(1)
         break
       case 0x24: // global.set
         r.u32()
-        cost += ins.simple
+        charge(ins.simple, at)
         pop(1)
         break
       case 0x28:
@@ -1135,18 +1223,9 @@ function instrumentBody(
       case 0x34:
       case 0x35: {
         // loads
-        const align = r.u32()
-        if (align >= 64) {
-          throw err(
-            Code.UNSUPPORTED_FEATURE,
-            'one memory (no multi-memory)',
-            'memory index',
-            opcodeName(op),
-            at,
-          )
-        }
+        if (r.u32() >= 64) throw multiMemory(opcodeName(op), at)
         r.u32()
-        cost += ins.load
+        charge(ins.load, at)
         pop(1)
         push(1)
         break
@@ -1159,63 +1238,36 @@ function instrumentBody(
       case 0x3d:
       case 0x3e: {
         // stores
-        const align = r.u32()
-        if (align >= 64) {
-          throw err(
-            Code.UNSUPPORTED_FEATURE,
-            'one memory (no multi-memory)',
-            'memory index',
-            opcodeName(op),
-            at,
-          )
-        }
+        if (r.u32() >= 64) throw multiMemory(opcodeName(op), at)
         r.u32()
-        cost += ins.store
+        charge(ins.store, at)
         pop(2)
         break
       }
       case 0x3f: // memory.size
-        if (r.u8() !== 0) {
-          throw err(
-            Code.UNSUPPORTED_FEATURE,
-            'one memory (no multi-memory)',
-            'memory index',
-            opcodeName(op),
-            at,
-          )
-        }
-        cost += ins.memorySize
+        if (r.u8() !== 0) throw multiMemory(opcodeName(op), at)
+        charge(ins.memorySize, at)
         push(1)
         break
       case 0x40: {
         // memory.grow: charged per page before it runs
-        if (r.u8() !== 0) {
-          throw err(
-            Code.UNSUPPORTED_FEATURE,
-            'one memory (no multi-memory)',
-            'memory index',
-            opcodeName(op),
-            at,
-          )
-        }
+        if (r.u8() !== 0) throw multiMemory(opcodeName(op), at)
+        charge(ins.simple, at)
         flushRaw(at)
         dynamicCharge(ins.memoryGrow, ins.memoryGrowPerPage, 0)
-        w.byte(0x40)
-        w.byte(0x00)
-        copyFrom = r.p
         pop(1)
-        push(1)
-        if (height + 1 > maxHeight) maxHeight = height + 1
+        push(2)
+        pop(1)
         break
       }
       case 0x41: // i32.const
         r.skipLeb(5)
-        cost += ins.simple
+        charge(ins.simple, at)
         push(1)
         break
       case 0x42: // i64.const
         r.skipLeb(10)
-        cost += ins.simple
+        charge(ins.simple, at)
         push(1)
         break
       case 0xfc: {
@@ -1233,47 +1285,22 @@ function instrumentBody(
           // memory.init, memory.copy, memory.fill, table.init, table.copy: charged per byte
           if (sub === 8 || sub === 12) {
             r.u32()
-            const mi = r.u32()
-            if (sub === 8 && mi !== 0) {
-              throw err(
-                Code.UNSUPPORTED_FEATURE,
-                'one memory (no multi-memory)',
-                'memory index',
-                opcodeName(op, sub),
-                at,
-              )
-            }
+            if (r.u32() !== 0 && sub === 8) throw multiMemory(opcodeName(op, sub), at)
           } else if (sub === 10 || sub === 14) {
             const a = r.u32()
             const c = r.u32()
-            if (sub === 10 && (a !== 0 || c !== 0)) {
-              throw err(
-                Code.UNSUPPORTED_FEATURE,
-                'one memory (no multi-memory)',
-                'memory index',
-                opcodeName(op, sub),
-                at,
-              )
-            }
+            if (sub === 10 && (a !== 0 || c !== 0)) throw multiMemory(opcodeName(op, sub), at)
           } else if (r.u8() !== 0) {
-            throw err(
-              Code.UNSUPPORTED_FEATURE,
-              'one memory (no multi-memory)',
-              'memory index',
-              opcodeName(op, sub),
-              at,
-            )
+            throw multiMemory(opcodeName(op, sub), at)
           }
-          const end2 = r.p
+          charge(ins.simple, at)
           flushRaw(at)
           dynamicCharge(ins.bulk, ins.bulkPer8Bytes, 3)
-          w.bytes(b.subarray(at, end2))
-          copyFrom = end2
-          if (height + 1 > maxHeight) maxHeight = height + 1
-          pop(3)
+          push(1)
+          pop(4)
         } else if (sub === 9 || sub === 13) {
           r.u32()
-          cost += ins.drop
+          charge(ins.drop, at)
         } else {
           throw err(
             Code.UNSUPPORTED_FEATURE,
@@ -1310,15 +1337,13 @@ function instrumentBody(
           )
         }
         const rule =
-          op >= 0x06 && op <= 0x0a
+          (op >= 0x06 && op <= 0x0a) || op === 0x18 || op === 0x19 || op === 0x1f
             ? 'no exception handling'
-            : op === 0x18 || op === 0x19 || op === 0x1f
-              ? 'no exception handling'
-              : op === 0x12 || op === 0x13
-                ? 'no tail calls'
-                : op === 0x14 || op === 0x15 || op === 0xfb || (op >= 0xd3 && op <= 0xd6)
-                  ? 'no GC'
-                  : 'features: WebAssembly 1.0 + mutable-globals, sign-extension, bulk-memory, multi-value'
+            : op === 0x12 || op === 0x13
+              ? 'no tail calls'
+              : op === 0x14 || op === 0x15 || op === 0xfb || (op >= 0xd3 && op <= 0xd6)
+                ? 'no GC'
+                : 'features: WebAssembly 1.0 + mutable-globals, sign-extension, bulk-memory, multi-value'
         throw err(Code.UNSUPPORTED_FEATURE, rule, 'this instruction is refused', opcodeName(op), at)
       }
     }
