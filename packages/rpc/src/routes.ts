@@ -72,7 +72,20 @@ export const headerSchema = {
     chainId: strDec,
     consensus: strHex,
   },
-  required: ['hash', 'height', 'parentHash', 'timestamp', 'proposer', 'stateRoot', 'gasUsed'],
+  required: [
+    'hash',
+    'height',
+    'parentHash',
+    'timestamp',
+    'proposer',
+    'stateRoot',
+    'txRoot',
+    'receiptsRoot',
+    'gasUsed',
+    'gasLimit',
+    'chainId',
+    'consensus',
+  ],
 }
 
 export const txSchema = {
@@ -98,7 +111,17 @@ export const txSchema = {
     blsPublicKey: strHex,
     blsPop: strHex,
   },
-  required: ['hash', 'from', 'kind', 'nonce'],
+  required: [
+    'hash',
+    'from',
+    'kind',
+    'chainId',
+    'nonce',
+    'gasPrice',
+    'gasLimit',
+    'senderPublicKey',
+    'signature',
+  ],
 }
 
 export const blockSchema = {
@@ -141,7 +164,19 @@ export const receiptSchema = {
       },
     },
   },
-  required: ['txHash', 'blockHeight', 'index', 'status', 'gasUsed', 'fee'],
+  required: [
+    'txHash',
+    'blockHeight',
+    'index',
+    'status',
+    'gasUsed',
+    'gasPrice',
+    'fee',
+    'output',
+    'logs',
+    'debugLogs',
+    'balanceChanges',
+  ],
 }
 
 export const accountSchema = {
