@@ -103,14 +103,24 @@ function* unpack(buf, count, pkLen, sigLen) {
     yield { pk, sig, msg }
   }
 }
+const keys = new Map()
+function edKey(pk) {
+  const id = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString('base64')
+  let key = keys.get(id)
+  if (key === undefined) {
+    key = crypto.createPublicKey({ key: Buffer.concat([SPKI, pk]), format: 'der', type: 'spki' })
+    if (keys.size >= 4096) keys.clear()
+    keys.set(id, key)
+  }
+  return key
+}
 function ed(buf, count) {
   const invalid = []
   let i = 0
   for (const { pk, sig, msg } of unpack(buf, count, 32, 64)) {
     let ok = false
     try {
-      const key = crypto.createPublicKey({ key: Buffer.concat([SPKI, pk]), format: 'der', type: 'spki' })
-      ok = crypto.verify(null, msg, key, sig)
+      ok = crypto.verify(null, msg, edKey(pk), sig)
     } catch { ok = false }
     if (!ok) invalid.push(i)
     i++
