@@ -31,7 +31,12 @@ export const FIB_WAT = `(module
 
 export async function watToWasm(src: string): Promise<Uint8Array> {
   const wabt = await wabtInit()
-  const m = wabt.parseWat('x.wat', src, { multi_value: true, bulk_memory: true, sign_extension: true, mutable_globals: true })
+  const m = wabt.parseWat('x.wat', src, {
+    multi_value: true,
+    bulk_memory: true,
+    sign_extension: true,
+    mutable_globals: true,
+  })
   return new Uint8Array(m.toBinary({}).buffer)
 }
 

@@ -441,7 +441,7 @@ export function instrumentContract(
     throw refuse(
       Code.START_FUNCTION,
       'no start function',
-      'the module declares a start function; export "init" instead (it runs once at deploy)',
+      'the module declares a start function; export "init" instead (it runs once at deploy). AssemblyScript: compile with --exportStart _initialize',
     )
   }
 

@@ -20,6 +20,13 @@ export const INSTRUMENT_SECTION = 'aureon.instrument'
 export const GAS_GLOBAL_EXPORT = '__aureon_gas'
 export const STACK_GLOBAL_EXPORT = '__aureon_stack'
 
+/**
+ * An export of this name (the WASI reactor convention; AssemblyScript emits it with
+ * `--exportStart _initialize`) runs before the called function in every fresh instance, metered
+ * like the call. A start section stays refused.
+ */
+export const INITIALIZE_EXPORT = '_initialize'
+
 export const MAX_CODE_SIZE = 512 * 1024
 export const MAX_MEMORY_PAGES = 256
 export const MAX_FUNCTIONS = 10_000

@@ -7,6 +7,7 @@ import {
   DEFAULT_GAS_SCHEDULE,
   GAS_GLOBAL_EXPORT,
   type GasSchedule,
+  INITIALIZE_EXPORT,
   MAX_MEMORY_PAGES,
   STACK_GLOBAL_EXPORT,
   STACK_LIMIT,
@@ -195,13 +196,17 @@ export class ContractRuntime {
       )
     }
     const loaded = await this.load(codeHash, code)
-    if (req.function === 'init' || !loaded.facts.callable.has(req.function)) {
+    if (
+      req.function === 'init' ||
+      req.function === INITIALIZE_EXPORT ||
+      !loaded.facts.callable.has(req.function)
+    ) {
       return failure(
         'Failed',
         0n,
         RuntimeErrorCode.FUNCTION_NOT_FOUND,
-        req.function === 'init'
-          ? '"init" runs only once, at deploy'
+        req.function === 'init' || req.function === INITIALIZE_EXPORT
+          ? `"${req.function}" is not callable: "init" runs once at deploy, "${INITIALIZE_EXPORT}" before every call`
           : `the contract exports no function "${req.function}" of type () -> ()`,
       )
     }
@@ -325,6 +330,9 @@ export class ContractRuntime {
     if (!mi) env.memory = ex.memory as WasmMemory
     gas.value = gasLimit
     try {
+      // the WASI reactor convention (AssemblyScript: --exportStart _initialize): static
+      // initialisation of the fresh instance, metered like the call itself
+      if (loaded.facts.callable.has(INITIALIZE_EXPORT)) (ex[INITIALIZE_EXPORT] as () => void)()
       ;(ex[fn] as () => void)()
       return { status: 'Success', gasLeft: gas.value as bigint, output: env.output }
     } catch (e) {

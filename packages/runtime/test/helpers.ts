@@ -75,3 +75,24 @@ export async function bigModule(targetSize: number): Promise<Uint8Array> {
   }
   return code
 }
+
+/** Compiles an AssemblyScript file with asc (--runtime stub, --exportStart _initialize). */
+export async function compileAssemblyScript(
+  entry: string,
+  extra: string[] = [],
+): Promise<Uint8Array> {
+  const asc = (await import('assemblyscript/asc')).default
+  let wasm: Uint8Array | undefined
+  const { error, stderr } = await asc.main(
+    [entry, '--outFile', 'out.wasm', '--runtime', 'stub', '--exportStart', '_initialize', ...extra],
+    {
+      writeFile(name: string, contents: Uint8Array | string) {
+        if (name.endsWith('.wasm')) wasm = contents as Uint8Array
+      },
+    },
+  )
+  if (error || !wasm) throw new Error(`asc failed: ${stderr.toString()}`)
+  return wasm
+}
+
+export const tokenSource = join(repoRoot, 'examples', 'contracts', 'token', 'assembly', 'index.ts')

@@ -1,0 +1,3 @@
+import { defineAureonConfig } from '../../vitest.shared.js'
+
+export default defineAureonConfig({ testTimeout: 60_000 })
