@@ -12,26 +12,41 @@ export class RawRLP {
 export type RLPInput = Uint8Array | RawRLP | RLPInput[]
 export type RLPItem = Uint8Array | RLPItem[]
 
-function lengthPrefix(len: number, offset: number): Uint8Array {
-  if (len < 56) return Uint8Array.of(offset + len)
-  let n = len
-  const bytes: number[] = []
-  while (n > 0) {
-    bytes.unshift(n & 0xff)
-    n = Math.floor(n / 256)
-  }
-  return Uint8Array.of(offset + 55 + bytes.length, ...bytes)
+function prefixSize(len: number): number {
+  if (len < 56) return 1
+  let n = 1
+  for (let v = len; v >= 256; v = Math.floor(v / 256)) n++
+  return 1 + n
 }
+
+function writePrefix(len: number, offset: number, out: Uint8Array, pos: number): number {
+  if (len < 56) {
+    out[pos] = offset + len
+    return pos + 1
+  }
+  const n = prefixSize(len) - 1
+  out[pos] = offset + 55 + n
+  let v = len
+  for (let i = n; i >= 1; i--) {
+    out[pos + i] = v & 0xff
+    v = Math.floor(v / 256)
+  }
+  return pos + 1 + n
+}
+
+/** Body length of a list (cached per list: `write` asks again). */
+const bodyCache = new WeakMap<RLPInput[], number>()
 
 function encodedLength(item: RLPInput): number {
   if (item instanceof Uint8Array) {
     if (item.length === 1 && item[0] < 0x80) return 1
-    return lengthPrefix(item.length, 0x80).length + item.length
+    return prefixSize(item.length) + item.length
   }
   if (item instanceof RawRLP) return item.bytes.length
   let body = 0
   for (const x of item) body += encodedLength(x)
-  return lengthPrefix(body, 0xc0).length + body
+  bodyCache.set(item, body)
+  return prefixSize(body) + body
 }
 
 function write(item: RLPInput, out: Uint8Array, pos: number): number {
@@ -40,20 +55,20 @@ function write(item: RLPInput, out: Uint8Array, pos: number): number {
       out[pos] = item[0]
       return pos + 1
     }
-    const p = lengthPrefix(item.length, 0x80)
-    out.set(p, pos)
-    out.set(item, pos + p.length)
-    return pos + p.length + item.length
+    const q = writePrefix(item.length, 0x80, out, pos)
+    out.set(item, q)
+    return q + item.length
   }
   if (item instanceof RawRLP) {
     out.set(item.bytes, pos)
     return pos + item.bytes.length
   }
-  let body = 0
-  for (const x of item) body += encodedLength(x)
-  const p = lengthPrefix(body, 0xc0)
-  out.set(p, pos)
-  let q = pos + p.length
+  let body = bodyCache.get(item)
+  if (body === undefined) {
+    body = 0
+    for (const x of item) body += encodedLength(x)
+  }
+  let q = writePrefix(body, 0xc0, out, pos)
   for (const x of item) q = write(x, out, q)
   return q
 }

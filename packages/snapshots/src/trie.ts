@@ -373,51 +373,114 @@ async function readNode(read: NodeReader, hash: Uint8Array): Promise<Uint8Array>
   return n
 }
 
+type Frame = { node: Node; path: number[] }
+
+/** Children frames of a branch (hashed children fetched in one getMany). */
+async function expand(
+  read: NodeReader,
+  node: Node & { t: 'branch' },
+  path: number[],
+): Promise<Frame[]> {
+  const hashed: { i: number; h: Uint8Array }[] = []
+  const frames: (Frame | undefined)[] = new Array(16)
+  for (let i = 0; i < 16; i++) {
+    const c = node.children[i]
+    if (Array.isArray(c)) frames[i] = { node: decodeNodeItem(c), path: path.concat(i) }
+    else if (c.length === 32) hashed.push({ i, h: c })
+    else if (c.length !== 0) forged('bad child reference')
+  }
+  if (hashed.length > 0) {
+    const got = await read(hashed.map((x) => x.h))
+    for (let j = 0; j < hashed.length; j++) {
+      const n = got[j]
+      if (!n) missing(hashed[j].h)
+      frames[hashed[j].i] = { node: decodeNodeItem(rlpDecode(n)), path: path.concat(hashed[j].i) }
+    }
+  }
+  return frames.filter((f): f is Frame => f !== undefined)
+}
+
+async function resolveExt(read: NodeReader, f: Frame): Promise<Frame> {
+  if (f.node.t !== 'ext') return f
+  const p = f.path.concat(f.node.path)
+  const c = f.node.child
+  if (Array.isArray(c)) return { node: decodeNodeItem(c), path: p }
+  return { node: decodeNodeItem(rlpDecode(await readNode(read, c))), path: p }
+}
+
+/** All leaves under one frame, in key order (sequential depth-first walk). */
+async function collect(read: NodeReader, top: Frame): Promise<TrieLeaf[]> {
+  const out: TrieLeaf[] = []
+  const stack: Frame[] = [top]
+  while (stack.length > 0) {
+    const f = await resolveExt(read, stack.pop() as Frame)
+    if (f.node.t === 'leaf') {
+      const full = f.path.concat(f.node.path)
+      if (full.length !== 64) forged('leaf path is not 64 nibbles')
+      out.push({ key: keyFromNibbles(full), value: f.node.value })
+      continue
+    }
+    if (f.node.t === 'ext') continue
+    const kids = await expand(read, f.node, f.path)
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i])
+  }
+  return out
+}
+
+/** Options of {@link walkLeaves}. */
+export interface WalkOptions {
+  /** Subtries walked at once ahead of the consumer (default 16). */
+  window?: number
+  /** Split the trie into about this many subtries (default 4096). */
+  frontier?: number
+}
+
 /**
- * Leaves of the committed trie `root` in key order, starting at the first key >= `from`.
- * Memory: one path of nodes plus the unvisited siblings on it.
+ * Leaves of the committed trie `root` in key order. The trie is cut into subtries (a frontier a
+ * few levels down); `window` of them are read concurrently ahead of the consumer, so reads
+ * overlap while memory stays bounded (the window's subtries plus the frontier).
  * @example
  * for await (const leaf of walkLeaves(reader, root)) console.log(leaf.key, leaf.value)
  */
-export async function* walkLeaves(read: NodeReader, root: Uint8Array): AsyncGenerator<TrieLeaf> {
+export async function* walkLeaves(
+  read: NodeReader,
+  root: Uint8Array,
+  opts: WalkOptions = {},
+): AsyncGenerator<TrieLeaf> {
   if (compareBytes(root, EMPTY_TRIE_ROOT) === 0) return
-  type Frame = { node: Node; path: number[] }
-  const stack: Frame[] = [{ node: decodeNodeItem(rlpDecode(await readNode(read, root))), path: [] }]
-  while (stack.length > 0) {
-    const { node, path } = stack.pop() as Frame
-    if (node.t === 'leaf') {
-      const full = path.concat(node.path)
-      if (full.length !== 64) forged('leaf path is not 64 nibbles')
-      yield { key: keyFromNibbles(full), value: node.value }
-      continue
+  const window = Math.max(1, opts.window ?? 16)
+  const target = Math.max(1, opts.frontier ?? 4096)
+  let frontier: Frame[] = [
+    { node: decodeNodeItem(rlpDecode(await readNode(read, root))), path: [] },
+  ]
+  for (;;) {
+    if (frontier.length >= target / 16) break
+    const resolved = await Promise.all(frontier.map((f) => resolveExt(read, f)))
+    if (!resolved.some((f) => f.node.t === 'branch')) {
+      frontier = resolved
+      break
     }
-    if (node.t === 'ext') {
-      const p = path.concat(node.path)
-      if (Array.isArray(node.child)) stack.push({ node: decodeNodeItem(node.child), path: p })
-      else
-        stack.push({ node: decodeNodeItem(rlpDecode(await readNode(read, node.child))), path: p })
-      continue
+    const next: Frame[][] = await Promise.all(
+      resolved.map((f) =>
+        f.node.t === 'branch' ? expand(read, f.node, f.path) : Promise.resolve([f]),
+      ),
+    )
+    frontier = next.flat()
+  }
+  const pending: Promise<TrieLeaf[]>[] = []
+  let i = 0
+  const fill = () => {
+    while (pending.length < window && i < frontier.length) {
+      const p = collect(read, frontier[i++])
+      p.catch(() => {}) // surfaced when awaited
+      pending.push(p)
     }
-    const hashed: { i: number; h: Uint8Array }[] = []
-    const frames: (Frame | undefined)[] = new Array(16)
-    for (let i = 0; i < 16; i++) {
-      const c = node.children[i]
-      if (Array.isArray(c)) frames[i] = { node: decodeNodeItem(c), path: path.concat(i) }
-      else if (c.length === 32) hashed.push({ i, h: c })
-      else if (c.length !== 0) forged('bad child reference')
-    }
-    if (hashed.length > 0) {
-      const got = await read(hashed.map((x) => x.h))
-      for (let j = 0; j < hashed.length; j++) {
-        const n = got[j]
-        if (!n) missing(hashed[j].h)
-        frames[hashed[j].i] = { node: decodeNodeItem(rlpDecode(n)), path: path.concat(hashed[j].i) }
-      }
-    }
-    for (let i = 15; i >= 0; i--) {
-      const f = frames[i]
-      if (f) stack.push(f)
-    }
+  }
+  fill()
+  while (pending.length > 0) {
+    const leaves = await (pending.shift() as Promise<TrieLeaf[]>)
+    fill()
+    yield* leaves
   }
 }
 

@@ -15,7 +15,7 @@ import type { SnapshotManifest } from './types.js'
 /** What a verified chunk contributes to the state being rebuilt. */
 export interface VerifiedChunk {
   index: number
-  /** Trie nodes and code to write (relative to the state store), deduplicated. */
+  /** Trie nodes and code to write (relative to the state store). */
   ops: BatchOp[]
   /** Accounts (hashed keys) of this chunk with contract storage, and their storage roots. */
   storageAccounts: { account: Uint8Array; storageRoot: Uint8Array }[]
@@ -74,10 +74,10 @@ export async function verifyChunk(opts: {
       details: { chunk: index },
     })
   }
-  const nodes = new Map<string, BatchOp>()
+  // boundary nodes may come twice (both edges): harmless in one batch, cheaper than a dedupe
+  const nodes: BatchOp[] = []
   const sink = (hash: Uint8Array, rlp: Uint8Array) => {
-    const k = toHex(hash)
-    if (!nodes.has(k)) nodes.set(k, nodeOp(hash, rlp))
+    nodes.push(nodeOp(hash, rlp))
   }
   const out: VerifiedChunk = {
     index,
@@ -163,7 +163,7 @@ export async function verifyChunk(opts: {
     forged('its account segments differ from the manifest')
   if (out.leafCount !== info.leafCount)
     forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
-  for (const op of nodes.values()) out.ops.push(op)
-  out.ops.push(...codeOps)
+  out.ops = nodes
+  for (const op of codeOps) out.ops.push(op)
   return out
 }

@@ -1,0 +1,103 @@
+/**
+ * Snapshot benchmarks on a LevelStore state of 1,000,000 accounts plus contract storage
+ * (AUREON_BENCH_ACCOUNTS to change). Each phase runs in a child process (bench/phase.ts) so its
+ * peak RSS is measured alone. Baseline in the same run: the raw pipeline (iterate the same
+ * LevelDB, zstd-compress the same bytes in 4 MiB blocks; import = decompress + batch-write them).
+ */
+import { execFileSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { BenchReport, median } from '../../../bench/harness.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const dir = process.env.AUREON_BENCH_DIR ?? join(tmpdir(), 'aureon-snapshots-bench')
+const RUNS = Number(process.env.AUREON_BENCH_RUNS ?? 1)
+
+interface PhaseResult {
+  ms: number
+  bytes: number
+  compressed?: number
+  chunks?: number
+  rss: number
+}
+
+function run(phase: string): PhaseResult {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'phase.ts'), phase, dir],
+    {
+      cwd: join(here, '..'),
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(here, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    },
+  ).toString()
+  const line = out.trim().split('\n').pop() as string
+  const r = JSON.parse(line) as PhaseResult
+  console.error(`phase ${phase}: ${JSON.stringify(r)}`)
+  return r
+}
+
+function medianOf(phase: string): PhaseResult {
+  const rs = Array.from({ length: RUNS }, () => run(phase))
+  const ms = median(rs.map((r) => r.ms))
+  const best = rs.find((r) => r.ms === ms) ?? rs[0]
+  return { ...best, ms, rss: median(rs.map((r) => r.rss)) }
+}
+
+const t0 = performance.now()
+run('setup')
+const rawExp = medianOf('raw-export')
+const exp = medianOf('export')
+const rawImp = medianOf('raw-import')
+const imp = medianOf('import')
+const mbps = (r: PhaseResult) => r.bytes / 1e6 / (r.ms / 1000)
+
+const report = new BenchReport('snapshots')
+const accounts = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
+report.add({
+  name: 'snapshot.export',
+  value: mbps(exp),
+  unit: 'MB/s',
+  baseline:
+    'raw pipeline: iterate the same LevelDB + zstd level 3 in 4 MiB blocks (MB/s of its own bytes)',
+  baselineValue: mbps(rawExp),
+  samples: RUNS,
+  note: `${accounts} accounts + contract storage; ${(exp.bytes / 1e6).toFixed(1)} MB in ${(exp.ms / 1000).toFixed(1)} s (${exp.chunks} chunks); raw: ${(rawExp.bytes / 1e6).toFixed(1)} MB in ${(rawExp.ms / 1000).toFixed(1)} s; wall-time ratio raw/export ${(rawExp.ms / exp.ms).toFixed(3)}`,
+})
+report.add({
+  name: 'snapshot.import',
+  value: mbps(imp),
+  unit: 'MB/s',
+  baseline: 'raw pipeline: zstd-decompress the raw blocks + batch-write them into a fresh LevelDB',
+  baselineValue: mbps(rawImp),
+  samples: RUNS,
+  note: `verified (range proofs, trie rebuilt), concurrency 2; ${(imp.ms / 1000).toFixed(1)} s; raw ${(rawImp.ms / 1000).toFixed(1)} s; wall-time ratio raw/import ${(rawImp.ms / imp.ms).toFixed(3)}`,
+})
+report.add({
+  name: 'snapshot.compression',
+  value: exp.bytes / (exp.compressed as number),
+  unit: 'ratio',
+  baseline: 'raw pipeline (trie nodes as stored, zstd level 3)',
+  baselineValue: rawExp.bytes / (rawExp.compressed as number),
+  samples: RUNS,
+})
+report.add({
+  name: 'snapshot.export.rss',
+  value: exp.rss,
+  unit: 'MB',
+  samples: RUNS,
+  note: 'peak RSS of the export process (target < 300 MB)',
+})
+report.add({
+  name: 'snapshot.import.rss',
+  value: imp.rss,
+  unit: 'MB',
+  samples: RUNS,
+  note: 'peak RSS of the import process (target < 300 MB)',
+})
+report.write()
+if (!process.env.AUREON_BENCH_KEEP) rmSync(dir, { recursive: true, force: true })
+console.error(`bench: total ${((performance.now() - t0) / 1000).toFixed(0)} s`)
