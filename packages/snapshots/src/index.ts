@@ -9,6 +9,8 @@ export * from './format.js'
 export * from './import.js'
 // Folders and packed files: open, list, pack, unpack
 export * from './io.js'
+// Node-side helpers: one folder per height, keep the last K
+export * from './manage.js'
 // Constants: format version, chunk size limit, magics
 export * from './params.js'
 // State sync: chunks from several sources in parallel
