@@ -1,0 +1,17 @@
+import type { Command } from 'commander'
+import { runHandler } from './handler.js'
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run one node of a network from a config.toml (flags override the file)')
+    .option('--config <file>', 'config.toml')
+    .option('--data-dir <dir>', 'data folder')
+    .option('--rpc.host <host>', 'RPC bind address')
+    .option('--rpc.port <port>', 'RPC port')
+    .option('--p2p.listen <multiaddr...>', 'libp2p listen multiaddrs')
+    .option('--p2p.bootstrap <multiaddr...>', 'bootstrap peers')
+    .option('--consensus.engine <engine>', 'dev, poa, bft or pow')
+    .option('--log.level <level>', 'log level')
+    .action(runHandler)
+}

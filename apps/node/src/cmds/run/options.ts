@@ -1,0 +1,5 @@
+export interface RunOptions {
+  config?: string
+  dataDir?: string
+  [flag: string]: unknown
+}

@@ -1,0 +1,374 @@
+/**
+ * AureonNode: the thin assembly of the toolkit's packages into a running node: LevelDB store,
+ * chain store + genesis, state processor with the WASM executor, tx pool, a consensus engine,
+ * the libp2p host (when the engine needs peers) and the REST + WebSocket API.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { BftEngine, type ConsensusEngine, DevEngine, PoAEngine, PoWEngine } from '@aureon/consensus'
+import { bytesToHex, equalBytes } from '@aureon/crypto'
+import {
+  type Block,
+  blockHash,
+  type ChainStore,
+  createGenesis,
+  createTxPool,
+  decodeTransaction,
+  encodeTransaction,
+  type GenesisConfig,
+  genesisParams,
+  type LedgerParams,
+  openChainStore,
+  type Receipt,
+  StateProcessor,
+  type TxPool,
+} from '@aureon/ledger'
+import { createP2PNode, type P2PNode } from '@aureon/p2p'
+import { createRPCServer, type RPCServer } from '@aureon/rpc'
+import { WasmExecutor } from '@aureon/runtime'
+import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
+import type { NodeKey } from './accounts.js'
+import { NodeBackend } from './backend.js'
+import type { NodeConfig } from './config.js'
+import { LedgerChain } from './ledger-chain.js'
+import type { Logger } from './logger.js'
+import type { NodeMetrics } from './metrics.js'
+
+export interface AureonNodeOptions {
+  config: NodeConfig
+  genesis: GenesisConfig
+  /** This node's validator / sealer key (ed25519, plus BLS for bft). */
+  key?: NodeKey
+  logger: Logger
+  metrics?: NodeMetrics | null
+}
+
+/** A node-level error a user can cause (bad data folder, wrong genesis). */
+export class NodeError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'NodeError'
+  }
+}
+
+export class AureonNode {
+  readonly store: KVStore
+  readonly chainStore: ChainStore
+  readonly chain: LedgerChain
+  readonly pool: TxPool
+  readonly processor: StateProcessor
+  readonly params: LedgerParams
+  readonly engine: ConsensusEngine
+  readonly p2p?: P2PNode
+  readonly rpc?: RPCServer
+  readonly backend: NodeBackend
+  readonly genesisHash: Uint8Array
+  private stopping?: Promise<void>
+  private lastCommitAt = 0
+
+  private constructor(parts: {
+    store: KVStore
+    chainStore: ChainStore
+    chain: LedgerChain
+    pool: TxPool
+    processor: StateProcessor
+    params: LedgerParams
+    engine: ConsensusEngine
+    p2p?: P2PNode
+    rpc?: RPCServer
+    backend: NodeBackend
+    genesisHash: Uint8Array
+    logger: Logger
+  }) {
+    Object.assign(this, parts)
+    this.store = parts.store
+    this.chainStore = parts.chainStore
+    this.chain = parts.chain
+    this.pool = parts.pool
+    this.processor = parts.processor
+    this.params = parts.params
+    this.engine = parts.engine
+    this.p2p = parts.p2p
+    this.rpc = parts.rpc
+    this.backend = parts.backend
+    this.genesisHash = parts.genesisHash
+    this.logger = parts.logger
+  }
+
+  readonly logger: Logger
+
+  /** The RPC base URL (when the API is enabled). */
+  get rpcUrl(): string | undefined {
+    return this.rpc?.url
+  }
+
+  /** Opens the data folder, initializes genesis if needed, and starts every subsystem. */
+  static async start(opts: AureonNodeOptions): Promise<AureonNode> {
+    const { config: cfg, logger } = opts
+    mkdirSync(cfg.dataDir, { recursive: true })
+    const store = await openLevelStore({ path: join(cfg.dataDir, 'db') })
+    try {
+      return await AureonNode.assemble(opts, store)
+    } catch (e) {
+      await store.close().catch(() => undefined)
+      logger.debug?.({ err: e }, 'node start failed')
+      throw e
+    }
+  }
+
+  private static async assemble(opts: AureonNodeOptions, store: KVStore): Promise<AureonNode> {
+    const { config: cfg, logger, metrics } = opts
+    const chainStore = await openChainStore({ db: store })
+    const params = genesisParams(opts.genesis)
+    // The genesis this config describes, computed apart: a data folder of another chain is refused.
+    const expected = await createGenesis({ config: opts.genesis, db: createMemoryStore() })
+    if (!chainStore.head()) {
+      const g = await createGenesis({ config: opts.genesis, db: chainStore.stateDb })
+      await chainStore.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
+      logger.info(
+        { hash: bytesToHex(g.hash), chainId: String(g.block.header.chainId) },
+        'genesis written',
+      )
+    } else {
+      const stored = await chainStore.getBlockHash(0n)
+      if (!stored || !equalBytes(stored, expected.hash)) {
+        throw new NodeError(
+          'ERR_GENESIS_MISMATCH',
+          `the data folder ${cfg.dataDir} holds another chain (genesis ${stored ? bytesToHex(stored) : 'missing'}, expected ${bytesToHex(expected.hash)}); use another --data-dir`,
+        )
+      }
+      logger.info(
+        { height: String(chainStore.head()!.height) },
+        'chain loaded from the data folder',
+      )
+    }
+    const chainId = expected.block.header.chainId
+    const executor = new WasmExecutor()
+    const processor = new StateProcessor({ executor, params })
+    let chainRef: LedgerChain | undefined
+    const pool = createTxPool({
+      chainId,
+      params,
+      getAccount: (a) => chainRef!.state().getAccount(a),
+    })
+    let backendRef: NodeBackend | undefined
+    let nodeRef: AureonNode | undefined
+    const chain = await LedgerChain.create({
+      store: chainStore,
+      processor,
+      pool,
+      params,
+      onCommit: async (block, receipts) => {
+        await backendRef?.blockCommitted(block, receipts)
+        nodeRef?.observeCommit(block, receipts)
+      },
+    })
+    chainRef = chain
+
+    const engineName = cfg.consensus.engine
+    const needsPeers = engineName !== 'dev' || cfg.p2p.bootstrap.length > 0
+    let p2p: P2PNode | undefined
+    if (cfg.p2p.enabled && needsPeers) {
+      p2p = await createP2PNode({
+        chainId,
+        genesisHash: expected.hash,
+        head: () => ({ height: chain.head().height, hash: chainStore.headHash()! }),
+        secretKey: opts.key?.secretKey,
+        listen: cfg.p2p.listen,
+        bootstrap: cfg.p2p.bootstrap,
+        logger: logger.child({ subsystem: 'p2p' }),
+      })
+    }
+
+    const engine = createEngine({
+      name: engineName,
+      cfg,
+      chain,
+      p2p,
+      key: opts.key,
+      store,
+      genesis: opts.genesis,
+    })
+    engine.on('error', (e) => logger.warn({ err: e.message }, 'consensus error'))
+
+    const backend = new NodeBackend({
+      chainId,
+      chain: chainStore,
+      pool,
+      executor,
+      indexDb: store.namespace('node-index'),
+      blockGasLimit: params.blockGasLimit,
+      peers: async () =>
+        (p2p?.listPeers() ?? []).map((p) => ({
+          id: p.id,
+          addresses: p.addresses,
+          direction: p.direction,
+        })),
+      health: async () => ({
+        ok: true,
+        syncing: false,
+        details: { engine: engineName, height: Number(chain.head().height) },
+      }),
+      onSubmitted: (tx) => {
+        if (p2p) void p2p.publish('transactions', encodeTransaction(tx)).catch(() => undefined)
+        if (engine instanceof DevEngine && cfg.consensus.blockTime === 0)
+          void engine.notifyTransactions()
+      },
+    })
+    backendRef = backend
+
+    if (p2p) {
+      p2p.subscribe('transactions', (data) => {
+        try {
+          void pool.add(decodeTransaction(data)).catch(() => undefined)
+        } catch {
+          // undecodable gossip is scored by the p2p layer's validator
+        }
+      })
+    }
+
+    let rpc: RPCServer | undefined
+    if (cfg.rpc.enabled) {
+      rpc = await createRPCServer({
+        backend,
+        host: cfg.rpc.host,
+        port: cfg.rpc.port,
+        cors: cfg.rpc.cors.length ? cfg.rpc.cors : '*',
+        logger: logger.child({ subsystem: 'rpc' }),
+      })
+      if (metrics) {
+        rpc.app.get('/metrics', async (_req, reply) => {
+          metrics.poolSize.set(pool.size)
+          metrics.peers.set(p2p?.peers().length ?? 0)
+          reply.header('content-type', metrics.registry.contentType)
+          return metrics.registry.metrics()
+        })
+      }
+    }
+
+    const node = new AureonNode({
+      store,
+      chainStore,
+      chain,
+      pool,
+      processor,
+      params,
+      engine,
+      p2p,
+      rpc,
+      backend,
+      genesisHash: expected.hash,
+      logger,
+    })
+    nodeRef = node
+    node.metrics = metrics ?? null
+    metrics?.headHeight.set(Number(chain.head().height))
+    if (p2p) await p2p.start()
+    await engine.start()
+    if (rpc) {
+      const url = await rpc.listen()
+      logger.info({ url }, 'RPC listening')
+    }
+    return node
+  }
+
+  private metrics: NodeMetrics | null = null
+
+  private observeCommit(block: Block, receipts: Receipt[]): void {
+    const now = Date.now()
+    const m = this.metrics
+    if (m) {
+      m.headHeight.set(Number(block.header.height))
+      m.gasUsed.inc(Number(block.header.gasUsed))
+      m.txCommitted.inc(block.transactions.length)
+      if (this.lastCommitAt) {
+        const dt = (now - this.lastCommitAt) / 1000
+        m.blockTime.observe(dt)
+        if (dt > 0) m.txPerSecond.set(block.transactions.length / dt)
+      }
+    }
+    this.lastCommitAt = now
+    this.logger.info(
+      {
+        height: Number(block.header.height),
+        hash: bytesToHex(blockHash(block.header)).slice(0, 18),
+        txs: block.transactions.length,
+        failed: receipts.filter((r) => r.status !== 'Success').length,
+      },
+      'block committed',
+    )
+  }
+
+  /** Stops the engine, the API and the network, finishes the current write, closes the store. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.engine.stop().catch(() => undefined)
+      await this.rpc?.close().catch(() => undefined)
+      await this.p2p?.stop().catch(() => undefined)
+      await this.store.close()
+    })()
+    return this.stopping
+  }
+}
+
+function createEngine(o: {
+  name: NodeConfig['consensus']['engine']
+  cfg: NodeConfig
+  chain: LedgerChain
+  p2p?: P2PNode
+  key?: NodeKey
+  store: KVStore
+  genesis: GenesisConfig
+}): ConsensusEngine {
+  const { cfg, chain, p2p, key } = o
+  switch (o.name) {
+    case 'dev':
+      return new DevEngine({
+        chain,
+        transport: p2p,
+        sealer: key !== undefined,
+        mode: cfg.consensus.blockTime > 0 ? cfg.consensus.blockTime : 'auto',
+        coinbase: key?.address,
+      })
+    case 'poa': {
+      const authorities = (o.genesis.validators ?? []).map((v) => hexToBytesStrict(v.publicKey))
+      return new PoAEngine({
+        chain,
+        transport: p2p,
+        authorities,
+        secretKey: key?.secretKey,
+        coinbase: key?.address,
+        period: cfg.consensus.blockTime || 1000,
+      })
+    }
+    case 'pow':
+      return new PoWEngine({
+        chain,
+        transport: p2p,
+        mine: key !== undefined,
+        coinbase: key?.address,
+        targetBlockTime: cfg.consensus.blockTime || 2000,
+      })
+    case 'bft': {
+      if (!p2p) throw new NodeError('ERR_CONFIG', 'the bft engine needs p2p enabled')
+      return new BftEngine({
+        chain,
+        transport: p2p,
+        store: o.store.namespace('consensus'),
+        keys: key?.blsSecretKey
+          ? { secretKey: key.secretKey, blsSecretKey: key.blsSecretKey }
+          : undefined,
+        baseTimeout: cfg.consensus.roundTimeout,
+      })
+    }
+    default:
+      throw new NodeError('ERR_CONFIG', `unknown consensus engine ${String(o.name)}`)
+  }
+}
+
+function hexToBytesStrict(h: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'))
+}
