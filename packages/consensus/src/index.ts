@@ -3,6 +3,7 @@
 export * from './bft/engine.js'
 // BFT engine
 export * from './bft/leader.js'
+export * from './bft/qc.js'
 export * from './bft/safety.js'
 export * from './bft/simulation.js'
 // Clocks, PRNG, simulated network

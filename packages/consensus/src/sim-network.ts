@@ -75,6 +75,8 @@ export class SimNetwork {
   private readonly nodes = new Map<PeerId, Node>()
   private readonly order: PeerId[] = []
   private readonly linkDelays = new Map<string, LinkDelay>()
+  /** Sees every message a node sends (before drops), for tests and tracing. */
+  tap?: (from: PeerId, to: PeerId, message: ConsensusMessage) => void
   /** Partition group of each node; nodes talk only within the same group. */
   private groups: Map<PeerId, number> | undefined
 
@@ -170,6 +172,7 @@ export class SimNetwork {
 
   private send(from: PeerId, to: PeerId, message: ConsensusMessage): void {
     this.stats.sent++
+    this.tap?.(from, to, message)
     if (!this.connected(from, to) || this.prng.chance(this.opts.dropRate)) {
       this.stats.dropped++
       return

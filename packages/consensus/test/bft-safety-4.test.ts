@@ -1,4 +1,4 @@
 import { safetySuite } from './helpers/safety.js'
 
-// 300 seeded runs with 4 validators (x10 under AUREON_SOAK=1)
-safetySuite(4, 300)
+// 250 seeded runs with 4 validators (x10 under AUREON_SOAK=1)
+safetySuite(4, 250)

@@ -1,4 +1,4 @@
 import { safetySuite } from './helpers/safety.js'
 
-// 200 seeded runs with 7 validators (x10 under AUREON_SOAK=1)
-safetySuite(7, 200)
+// 250 seeded runs with 7 validators (x10 under AUREON_SOAK=1)
+safetySuite(7, 250)

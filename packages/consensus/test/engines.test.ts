@@ -91,7 +91,7 @@ describe('[PoAEngine]: turns and fork choice', () => {
       await net.clock.advance(20_000)
       for (const n of nodes) await n.engine.stop()
       const h = nodes.map((n) => n.chain.head().height)
-      const min = h.reduce((a, b) => (a < b ? a : b))
+      const min = [...h].sort((a, b) => (a < b ? -1 : 1))[0]
       expect(min, `seed ${seed}`).toBeGreaterThan(20n)
       for (let i = 1n; i < min - 3n; i++) {
         const ref = hex(nodes[0].chain.hashAt(i) as Uint8Array)
@@ -189,8 +189,7 @@ describe('[PoWEngine]: work, retargeting, reorgs', () => {
     await a.engine.stop()
     await b.engine.stop()
     expect(b.engine.reorgs + a.engine.reorgs).toBeGreaterThan(0)
-    const h =
-      a.chain.head().height < b.chain.head().height ? a.chain.head().height : b.chain.head().height
+    const h = [a.chain.head().height, b.chain.head().height].sort((x, y) => (x < y ? -1 : 1))[0]
     for (let i = 1n; i <= h - 1n; i++) {
       expect(hex(b.chain.hashAt(i) as Uint8Array)).toBe(hex(a.chain.hashAt(i) as Uint8Array))
       expect(hex(b.chain.committedRoot(i))).toBe(hex(a.chain.committedRoot(i)))

@@ -49,6 +49,7 @@ import {
   stakeOf,
   stakeWeightedPick,
 } from './leader.js'
+import { verifyQuorumCertificate } from './qc.js'
 import { type ConsensusStore, type SafetyData, SafetyStore } from './safety.js'
 import {
   cachedEd25519Verify,
@@ -389,13 +390,7 @@ export class BftEngine implements ConsensusEngine {
     if (this.verifiedQCs.has(k)) return true
     if (qc.epoch !== this.epochOf(qc.height)) return false
     const info = await this.epochInfo(qc.epoch)
-    const idx = bitmapIndices(qc.signers, info.set.validators.length)
-    if (!idx || stakeOf(info.set.validators, idx) < info.quorum) return false
-    const ok = cachedFastAggregateVerify(
-      qc.signature,
-      voteSigningBytes(qc.epoch, qc.round, qc.height, qc.blockHash),
-      idx.map((i) => info.blsKeys[i]),
-    )
+    const ok = verifyQuorumCertificate(qc, info.set, { memoise: true })
     if (ok) this.verifiedQCs.add(k)
     return ok
   }

@@ -12,10 +12,10 @@ export async function safetyRun(
   const sim = new BftSimulation({
     validators: n,
     seed,
-    baseTimeout: 250,
+    baseTimeout: 150,
     byzantine: [r.int(n)],
     network: {
-      delay: { min: r.range(0, 10), max: r.range(10, 80) },
+      delay: { min: r.range(0, 5), max: r.range(5, 40) },
       dropRate: r.int(10) / 100,
       duplicateRate: r.int(10) / 100,
       reorderRate: 0.1,
@@ -26,12 +26,12 @@ export async function safetyRun(
   const crashed = honest[r.int(honest.length)]
   try {
     await sim.start()
-    const horizon = SOAK ? 40_000 : 2_000
+    const horizon = SOAK ? 20_000 : 1_200
     // partition at a random time, heal later; crash one honest validator, restart it later
     const partAt = r.range(0, horizon / 2)
-    const healAt = partAt + r.range(200, 1000)
+    const healAt = partAt + r.range(100, 500)
     const crashAt = r.range(0, horizon / 2)
-    const restartAt = crashAt + r.range(500, horizon / 2)
+    const restartAt = crashAt + r.range(200, horizon / 2)
     const ids = sim.nodes.map((x) => x.id)
     const cut = 1 + r.int(n - 1)
     const events = [

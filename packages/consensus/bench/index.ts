@@ -1,0 +1,114 @@
+/**
+ * Consensus benchmarks.
+ * - bft.sim.blocksPerSec: 4 BFT validators on SimNetwork with zero delay, real BLS + ECVRF,
+ *   committed blocks per wall-clock second (median of 3 runs of 60 blocks).
+ * - bft.sim.roundsPerCommit: rounds per committed block in that run (1 = every round commits).
+ * - bft.sim.latency50ms: fixed 50 ms one-way delay; median over blocks and nodes of
+ *   (virtual time of commit - block timestamp, i.e. when the proposal was made), in ms.
+ * - bft.qc.verify.N: one QC check for N validators with 2N/3+1 signers: bitmap + stake +
+ *   aggregate of cached public keys + one BLS verify (ms, median). Each QC signs another
+ *   message, so no verification result is reused.
+ */
+import { bls } from '@aureon/crypto'
+import { BenchReport, median, timeMedian } from '../../../bench/harness.js'
+import {
+  BftSimulation,
+  makeBitmap,
+  makeValidatorSet,
+  simValidatorKeys,
+  verifyQuorumCertificate,
+  voteSigningBytes,
+} from '../src/index.js'
+
+const report = new BenchReport('consensus')
+
+async function simRun(blocks: bigint, delay: number) {
+  const sim = new BftSimulation({
+    validators: 4,
+    seed: 1,
+    network: { delay: { min: delay, max: delay } },
+  })
+  const latencies: number[] = []
+  for (const n of sim.nodes) {
+    n.engine.on('commit', (ev) =>
+      latencies.push(sim.clock.now() - Number(ev.block.header.timestamp)),
+    )
+  }
+  await sim.start()
+  const t0 = performance.now()
+  await sim.runUntil(() => sim.minCommittedHeight() >= blocks, 10_000_000)
+  const ms = performance.now() - t0
+  await sim.stop()
+  sim.assertSafety()
+  const e = sim.nodes[0].engine
+  return {
+    blocksPerSec: (Number(sim.minCommittedHeight()) * 1000) / ms,
+    roundsPerCommit: Number(e.currentRound()) / Number(sim.nodes[0].chain.head().height),
+    latency: median(latencies),
+  }
+}
+
+// warm up caches of the runtime (not of the results)
+await simRun(5n, 0)
+const runs = [await simRun(60n, 0), await simRun(60n, 0), await simRun(60n, 0)]
+report.add({
+  name: 'bft.sim.blocksPerSec',
+  value: median(runs.map((r) => r.blocksPerSec)),
+  unit: 'blocks/s',
+  note: '4 validators, zero delay, real BLS and ECVRF',
+})
+report.add({
+  name: 'bft.sim.roundsPerCommit',
+  value: median(runs.map((r) => r.roundsPerCommit)),
+  unit: 'rounds',
+})
+const lat = await simRun(30n, 50)
+report.add({
+  name: 'bft.sim.latency50ms',
+  value: lat.latency,
+  unit: 'ms',
+  note: 'virtual ms from proposal to commit, 50 ms one-way delay (3 message delays = 150 ms)',
+})
+
+for (const n of [4, 16, 64, 128]) {
+  const vals = Array.from({ length: n }, (_, i) => simValidatorKeys(i))
+  const set = makeValidatorSet(
+    0n,
+    vals.map((v) => v.validator),
+  )
+  const bySet = set.validators.map(
+    (v) =>
+      vals.find((x) => Buffer.compare(x.validator.address, v.address) === 0)?.keys
+        .blsSecretKey as Uint8Array,
+  )
+  const signers = Array.from({ length: Math.floor((2 * n) / 3) + 1 }, (_, i) => i)
+  const qcs = Array.from({ length: 12 }, (_, r) => {
+    const hash = new Uint8Array(32).fill(r + 1)
+    const msg = voteSigningBytes(0n, BigInt(r + 1), BigInt(r + 1), hash)
+    return {
+      epoch: 0n,
+      round: BigInt(r + 1),
+      height: BigInt(r + 1),
+      blockHash: hash,
+      signers: makeBitmap(signers, n),
+      signature: bls.aggregateSignatures(signers.map((i) => bls.sign(msg, bySet[i]))),
+    }
+  })
+  verifyQuorumCertificate(qcs[0], set) // decodes and aggregates the keys once
+  let i = 1
+  const ms = await timeMedian(
+    () => {
+      if (!verifyQuorumCertificate(qcs[i++ % qcs.length], set)) throw new Error('QC did not verify')
+    },
+    11,
+    0,
+  )
+  report.add({
+    name: `bft.qc.verify.${n}`,
+    value: ms,
+    unit: 'ms',
+    note: `${signers.length} signers`,
+  })
+}
+
+report.write()

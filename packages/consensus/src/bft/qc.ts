@@ -1,0 +1,34 @@
+/**
+ * Quorum certificate checks: signer bitmap, stake >= quorum, one fastAggregateVerify against
+ * the aggregate of the signers' BLS keys (aggregated once per signer set and cached).
+ */
+import { bls } from '@aureon/crypto'
+import { voteSigningBytes } from '../messages.js'
+import type { ConsensusValidatorSet, QuorumCertificate } from '../types.js'
+import { bitmapIndices, quorumStake, stakeOf } from './leader.js'
+import { cachedAggregateKey, cachedBlsVerify } from './verify-cache.js'
+
+/**
+ * True if `qc` carries a quorum (by stake) of `set` and its aggregate signature verifies.
+ * `memoise` reuses an earlier result for the same signature, message and signer set.
+ * @example
+ * if (!verifyQuorumCertificate(qc, set)) throw new Error('bad QC')
+ */
+export function verifyQuorumCertificate(
+  qc: QuorumCertificate,
+  set: ConsensusValidatorSet,
+  opts: { memoise?: boolean } = {},
+): boolean {
+  const idx = bitmapIndices(qc.signers, set.validators.length)
+  if (!idx || idx.length === 0) return false
+  if (stakeOf(set.validators, idx) < quorumStake(set.totalStake)) return false
+  try {
+    const agg = cachedAggregateKey(idx.map((i) => set.validators[i].blsPublicKey))
+    const msg = voteSigningBytes(qc.epoch, qc.round, qc.height, qc.blockHash)
+    return opts.memoise
+      ? cachedBlsVerify(qc.signature, msg, agg)
+      : bls.verify(qc.signature, msg, agg)
+  } catch {
+    return false
+  }
+}
