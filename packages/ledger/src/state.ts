@@ -48,6 +48,9 @@ export const CODE_NAMESPACE = 'code'
 
 type Undo = () => void
 
+/** Clean accounts kept in memory between blocks before the cache is dropped. */
+const MAX_CACHED_ACCOUNTS = 500_000
+
 /**
  * Opens a world state at `root` (default: empty) over a state store.
  * @example
@@ -392,6 +395,7 @@ export class LedgerWorldState implements WorldState {
     this.dirtyRaw.clear()
     if (ops.length > 0) await this.tree.batch(ops)
     return this.tree.root()
+    return this.tree.root()
   }
 
   async flush(): Promise<BatchOp[]> {
@@ -407,6 +411,8 @@ export class LedgerWorldState implements WorldState {
       this.codeCache.set(k, code)
     }
     this.pendingCode.clear()
+    // clean records stay cached across blocks (hot accounts), within a bound
+    if (this.accounts.size > MAX_CACHED_ACCOUNTS) this.clearCache()
     return ops
   }
 

@@ -135,9 +135,9 @@ describe('[TxPool]: admission', () => {
 const SOAK = process.env.AUREON_SOAK === '1'
 
 describe('[TxPool]: soak', () => {
-  it(`${SOAK ? '50,000 txs from 500' : '3,000 txs from 60'} senders drain through blocks: none lost, none twice`, async () => {
-    const senders = SOAK ? 500 : 60
-    const perSender = 100
+  it(`${SOAK ? '50,000 txs from 500' : '2,000 txs from 40'} senders drain through blocks: none lost, none twice`, async () => {
+    const senders = SOAK ? 500 : 40
+    const perSender = SOAK ? 100 : 50
     const ks = Array.from({ length: senders }, (_, i) => key(1000 + i))
     const config: GenesisConfig = {
       chainId: 1,

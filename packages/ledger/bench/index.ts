@@ -1,0 +1,222 @@
+/**
+ * Ledger benchmarks (issue 3):
+ * - ledger.transfers: tx/s of blocks of 1,000 signed transfers through decode -> applyBlock
+ *   (batched ed25519 verification on crypto's worker pool, overlapping execution) -> state flush
+ *   -> ChainStore.commitBlock on a LevelStore, over a state of ACCOUNTS (default 100,000)
+ *   accounts. Baseline in the same run: @ethereumjs/vm executing equivalent signed legacy value
+ *   transfers (decoded from RLP, in memory, state root per block) over a smaller state.
+ * - ledger.transfers.verifyLimit: pipeline tx/s divided by ed25519 verifications/s of the same
+ *   verifier on the same cores.
+ * - txpool.insert: tx/s of TxPool.addMany (signature check included) filling 50,000 txs from 500
+ *   senders. txpool.build.50k: ms to select a full block from 50,000 pending and build it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createWorkerPoolVerifier } from '@aureon/crypto'
+import { createMemoryStore, openLevelStore } from '@aureon/storage'
+import { BenchReport, median } from '../../../bench/harness.js'
+import { openChainStore } from '../src/chain-store.js'
+import { toHexKey } from '../src/codec.js'
+import { createGenesis } from '../src/genesis.js'
+import { StateProcessor } from '../src/processor.js'
+import { decodeTransaction, encodeTransaction } from '../src/tx.js'
+import { createTxPool } from '../src/txpool.js'
+import type { Block, GenesisConfig, Transaction } from '../src/types.js'
+import { signatureItems } from '../src/verify.js'
+import { key, transfer } from '../test/helpers.js'
+import { ethereumjsTransfersPerSec } from './ethereumjs.js'
+
+const ACCOUNTS = Number(process.env.ACCOUNTS ?? 100_000)
+const PER_BLOCK = 1_000
+const BLOCKS = Number(process.env.BLOCKS ?? 5)
+const BASE_ACCOUNTS = Number(process.env.BASE_ACCOUNTS ?? 10_000)
+const BASE_PER_BLOCK = Number(process.env.BASE_PER_BLOCK ?? 200)
+const report = new BenchReport('ledger')
+const hex = (b: Uint8Array) => `0x${toHexKey(b)}`
+const recipient = (i: number) => {
+  const a = new Uint8Array(20)
+  a[0] = 0xee
+  new DataView(a.buffer).setUint32(16, i)
+  return a
+}
+const log = (...a: unknown[]) => console.error('[bench]', ...a)
+
+// ---------------------------------------------------------------- ledger.transfers
+const verifier = createWorkerPoolVerifier({ workers: Math.max(1, cpus().length) })
+const dir = mkdtempSync(join(tmpdir(), 'aureon-ledger-bench-'))
+const db = await openLevelStore({ path: dir })
+const chain = await openChainStore({ db })
+const senders = Array.from({ length: PER_BLOCK }, (_, i) => key(10_000 + i))
+const balances: Record<string, string> = {}
+for (const s of senders) balances[hex(s.address)] = '1000000000000000'
+for (let i = 0; i < ACCOUNTS - PER_BLOCK; i++) balances[hex(recipient(i))] = '1'
+const config: GenesisConfig = {
+  chainId: 1,
+  timestamp: 0,
+  balances,
+  validators: [],
+  consensus: { engine: 'dev' },
+}
+const t0 = performance.now()
+const g = await createGenesis({ config, db: chain.stateDb })
+await chain.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
+log(`genesis with ${ACCOUNTS} accounts: ${(performance.now() - t0).toFixed(0)} ms`)
+const state = g.state
+const processor = new StateProcessor({ verifier })
+const phases: Record<string, number[]> = { decode: [], apply: [], flush: [], commit: [] }
+const blockMs: number[] = []
+for (let b = 0; b < BLOCKS; b++) {
+  const wire = senders.map((s, i) =>
+    encodeTransaction(
+      transfer(s, recipient((i * 7919 + b * 104_729) % (ACCOUNTS - PER_BLOCK)), BigInt(b), 1n, {
+        gasPrice: 10n,
+      }),
+    ),
+  )
+  const parent = chain.head()!
+  const start = performance.now()
+  const txs = wire.map(decodeTransaction)
+  const t1 = performance.now()
+  const header = {
+    ...parent,
+    height: parent.height + 1n,
+    proposer: senders[0].address,
+    gasLimit: 30_000_000n,
+  }
+  const res = await processor.applyBlock(
+    state,
+    { header, transactions: txs },
+    { verifyHeader: false },
+  )
+  const t2 = performance.now()
+  const block: Block = {
+    header: {
+      ...header,
+      stateRoot: res.stateRoot,
+      txRoot: res.txRoot,
+      receiptsRoot: res.receiptsRoot,
+      gasUsed: res.gasUsed,
+    },
+    transactions: txs,
+  }
+  const stateOps = await state.flush()
+  const t3 = performance.now()
+  await chain.commitBlock({ block, receipts: res.receipts, stateOps })
+  const t4 = performance.now()
+  phases.decode.push(t1 - start)
+  phases.apply.push(t2 - t1)
+  phases.flush.push(t3 - t2)
+  phases.commit.push(t4 - t3)
+  blockMs.push(t4 - start)
+  log(
+    `block ${b + 1}: ${(t4 - start).toFixed(0)} ms (decode ${(t1 - start).toFixed(0)}, apply ${(t2 - t1).toFixed(0)}, flush ${(t3 - t2).toFixed(0)}, commit ${(t4 - t3).toFixed(0)})`,
+  )
+}
+const ledgerTps = (PER_BLOCK * 1000) / median(blockMs)
+const phaseNote = Object.entries(phases)
+  .map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`)
+  .join(', ')
+
+// ed25519 verification rate of the same verifier on the same cores
+const sample = senders.map((s, i) => transfer(s, recipient(i), 999n))
+const items = signatureItems(sample)
+const verifyMs: number[] = []
+for (let r = 0; r < 5; r++) {
+  const t = performance.now()
+  for (let k = 0; k < 4; k++) await verifier.verifyEd25519(items)
+  verifyMs.push(performance.now() - t)
+}
+const verifyRate = (4 * items.length * 1000) / median(verifyMs)
+
+log('running the EthereumJS baseline...')
+const base = await ethereumjsTransfersPerSec({
+  accounts: BASE_ACCOUNTS,
+  perBlock: BASE_PER_BLOCK,
+  blocks: 3,
+})
+report.add({
+  name: 'ledger.transfers',
+  value: ledgerTps,
+  unit: 'tx/s',
+  baseline: `@ethereumjs/vm 10.1.3 signed legacy transfers (${BASE_PER_BLOCK}/block, ${BASE_ACCOUNTS} accounts, in memory)`,
+  baselineValue: base.txPerSec,
+  samples: BLOCKS,
+  note: `blocks of ${PER_BLOCK} transfers, ${ACCOUNTS} accounts, LevelStore, worker-pool ed25519 (${cpus().length} cpus); median per block: ${phaseNote}`,
+})
+report.add({
+  name: 'ledger.transfers.verifyLimit',
+  value: ledgerTps / verifyRate,
+  unit: 'ratio',
+  note: `pipeline ${ledgerTps.toFixed(0)} tx/s / ed25519 worker-pool verify ${verifyRate.toFixed(0)} sig/s on the same cores (goal 0.7)`,
+})
+await chain.close()
+rmSync(dir, { recursive: true, force: true })
+
+// ---------------------------------------------------------------- txpool
+{
+  const POOL_SENDERS = 500
+  const PER = 100
+  const ks = Array.from({ length: POOL_SENDERS }, (_, i) => key(50_000 + i))
+  const cfg: GenesisConfig = {
+    chainId: 1,
+    timestamp: 0,
+    balances: Object.fromEntries(ks.map((k) => [hex(k.address), '1000000000000000'])),
+    validators: [],
+    consensus: { engine: 'dev' },
+  }
+  const pc = await openChainStore({ db: createMemoryStore() })
+  const pg = await createGenesis({ config: cfg, db: pc.stateDb })
+  const txs: Transaction[] = []
+  for (let n = 0; n < PER; n++) {
+    for (const [si, k] of ks.entries()) {
+      txs.push(
+        transfer(k, ks[(si + 1) % POOL_SENDERS].address, BigInt(n), 1n, {
+          gasPrice: BigInt(1 + ((si + n) % 17)),
+        }),
+      )
+    }
+  }
+  const wire = txs.map(encodeTransaction)
+  const insertMs: number[] = []
+  let pool = createTxPool({ chainId: 1n, getAccount: (a) => pg.state.getAccount(a), verifier })
+  for (let r = 0; r < 3; r++) {
+    pool = createTxPool({ chainId: 1n, getAccount: (a) => pg.state.getAccount(a), verifier })
+    const fresh = wire.map(decodeTransaction)
+    const t = performance.now()
+    for (let i = 0; i < fresh.length; i += 1_000) await pool.addMany(fresh.slice(i, i + 1_000))
+    insertMs.push(performance.now() - t)
+  }
+  report.add({
+    name: 'txpool.insert',
+    value: (wire.length * 1000) / median(insertMs),
+    unit: 'tx/s',
+    samples: 3,
+    note: `${wire.length} decoded txs from ${POOL_SENDERS} senders via addMany (batches of 1,000, ed25519 on the worker pool)`,
+  })
+  const buildMs: number[] = []
+  const selectMs: number[] = []
+  for (let r = 0; r < 3; r++) {
+    const s = await pg.state.copy()
+    const t = performance.now()
+    const selected = pool.select({ maxGas: 30_000_000n })
+    const t1 = performance.now()
+    await new StateProcessor({ verifier }).buildBlock(s, {
+      parent: pg.block.header,
+      timestamp: 1n,
+      proposer: ks[0].address,
+      transactions: selected,
+    })
+    buildMs.push(performance.now() - t)
+    selectMs.push(t1 - t)
+  }
+  report.add({
+    name: 'txpool.build.50k',
+    value: median(buildMs),
+    unit: 'ms',
+    samples: 3,
+    note: `select a 30M-gas block (1,428 transfers) from ${pool.size} pending (select ${median(selectMs).toFixed(1)} ms) + StateProcessor.buildBlock`,
+  })
+}
+await verifier.close()
+report.write()
