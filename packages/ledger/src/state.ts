@@ -395,7 +395,6 @@ export class LedgerWorldState implements WorldState {
     this.dirtyRaw.clear()
     if (ops.length > 0) await this.tree.batch(ops)
     return this.tree.root()
-    return this.tree.root()
   }
 
   async flush(): Promise<BatchOp[]> {
