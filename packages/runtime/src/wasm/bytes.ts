@@ -9,6 +9,8 @@ export function malformed(what: string, offset: number): RuntimeError {
   )
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: false })
+
 /** A cursor over bytes with LEB128 readers. Every read is bounds-checked. */
 export class Reader {
   constructor(
@@ -68,7 +70,10 @@ export class Reader {
 
   name(): string {
     const n = this.u32()
-    return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes(n))
+    const b = this.bytes(n)
+    let ascii = true
+    for (let i = 0; i < b.length; i++) if (b[i] > 0x7e || b[i] < 0x20) ascii = false
+    return ascii ? String.fromCharCode.apply(null, b as unknown as number[]) : utf8.decode(b)
   }
 }
 
