@@ -339,7 +339,7 @@ export function createWorkerPoolVerifier(opts: WorkerPoolVerifierOptions = {}): 
     return result(invalid)
   }
 
-  return {
+  const verifier: SignatureVerifier = {
     verifyEd25519: (items) => run('ed25519', items),
     verifyBLS: (items) => run('bls', items),
     async close() {
@@ -356,4 +356,13 @@ export function createWorkerPoolVerifier(opts: WorkerPoolVerifierOptions = {}): 
       await Promise.all(ws.map((w) => w.worker.terminate()))
     },
   }
+  // For tests only: the live worker threads (not part of the API).
+  Object.defineProperty(verifier, POOL_WORKERS, {
+    value: () => (workers ?? []).map((w) => w.worker),
+    enumerable: false,
+  })
+  return verifier
 }
+
+/** @internal Test hook: the worker threads of a pool verifier. */
+export const POOL_WORKERS: unique symbol = Symbol.for('aureon.crypto.poolWorkers')

@@ -32,10 +32,16 @@ function codeOf(f: () => unknown): string | undefined {
 }
 
 describe('[bls]: backend', () => {
-  it('loads native blst here', () => {
+  it.skipIf(process.env.AUREON_BLS_IMPL === 'herumi')('loads native blst here', () => {
     expect(bls.implementation).toBe('blst-native')
     expect(blsFallbackReason).toBeUndefined()
   })
+  it.runIf(process.env.AUREON_BLS_IMPL === 'herumi')(
+    'AUREON_BLS_IMPL=herumi selects herumi',
+    () => {
+      expect(bls.implementation).toBe('herumi')
+    },
+  )
 })
 
 describe.each(backends)('[bls %s]: consensus-spec-tests vectors', (_name, make) => {

@@ -1,16 +1,18 @@
-import { ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js'
+import { ED25519_TORSION_SUBGROUP, ed25519 as noble } from '@noble/curves/ed25519.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   _ecvrfInternals,
   bytesToHex,
   CryptoErrorCode,
+  concatBytes,
   ED25519_L,
   ED25519_P,
   ecvrf,
   ed25519,
   hexToBytes,
   isCryptoError,
+  sha512,
   utf8ToBytes,
 } from '../src/index.js'
 import { loadVectors } from './vectors.js'
@@ -40,7 +42,18 @@ describe('[ECVRF]: RFC 9381 B.3 vectors (suite 0x03)', () => {
       expect(hex(leBytes(x))).toBe(
         hex(leBytes(BigInt(`0x${v.x.match(/../g).reverse().join('')}`) % ED25519_L)),
       )
-      expect(hex(_ecvrfInternals.encodeToCurve(pk, alpha).toBytes())).toBe(v.h)
+      const H = _ecvrfInternals.encodeToCurve(pk, alpha)
+      expect(hex(H.toBytes())).toBe(v.h)
+      // nonce (RFC 9381 5.4.2.2) and the U = kB, V = kH of the challenge
+      const { prefix } = _ecvrfInternals.expandSecretKey(sk)
+      const kString = sha512(concatBytes(prefix, H.toBytes()))
+      expect(hex(kString)).toBe(v.k_string)
+      let k = 0n
+      for (let i = 63; i >= 0; i--) k = (k << 8n) | BigInt(kString[i])
+      k %= ED25519_L
+      expect(hex(leBytes(k))).toBe(v.k)
+      expect(hex(noble.Point.BASE.multiply(k).toBytes())).toBe(v.u)
+      expect(hex(H.multiply(k).toBytes())).toBe(v.v)
       const pi = ecvrf.prove(sk, alpha)
       expect(hex(pi)).toBe(v.pi)
       expect(hex(ecvrf.proofToHash(pi))).toBe(v.beta)

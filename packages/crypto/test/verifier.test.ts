@@ -13,6 +13,7 @@ import {
   ed25519,
   hexToBytes,
   isCryptoError,
+  POOL_WORKERS,
   type SignatureVerifier,
   utf8ToBytes,
 } from '../src/index.js'
@@ -131,6 +132,22 @@ describe('[SignatureVerifier worker pool]: agrees with ed25519.verify', () => {
       pool.verifyBLS(blsItems(8, [7])),
     ])
     expect(rs.map((r) => r.invalid)).toEqual([[3], [29], [7]])
+  })
+})
+
+describe('[SignatureVerifier worker pool]: a dying worker', () => {
+  it('its chunk is checked on the calling thread and the worker is replaced', async () => {
+    const v = createWorkerPoolVerifier({ workers: 2, ed25519MinBatch: 1, blsMinBatch: 1 })
+    await v.verifyEd25519(edItems(4))
+    const workers = () => (v as any)[POOL_WORKERS]() as import('node:worker_threads').Worker[]
+    const first = workers()[0]
+    const pending = v.verifyEd25519(edItems(400, [5, 399]))
+    await first.terminate()
+    expect(await pending).toEqual({ valid: false, invalid: [5, 399] })
+    expect(workers()[0]).not.toBe(first)
+    expect((await v.verifyBLS(blsItems(4, [2]))).invalid).toEqual([2])
+    expect((await v.verifyEd25519(edItems(10, [9]))).invalid).toEqual([9])
+    await v.close()
   })
 })
 
