@@ -6,17 +6,22 @@
 import { addressFromPublicKey } from '@aureon/crypto'
 import {
   blockHash,
+  type CallRequest,
   type ChainStore,
+  type ContractExecutor,
   contractAddress,
   createGenesis,
   createTxPool,
   createWorldState,
   decodeTransaction,
   EMPTY_CODE_HASH,
+  type ExecutionContext,
   type GenesisConfig,
   intrinsicGas,
   type LedgerWorldState,
+  type Log,
   openChainStore,
+  type ReceiptStatus,
   StateProcessor,
   type Transaction,
   type TxPool,
@@ -48,13 +53,31 @@ export interface LedgerBackend extends RPCBackend {
   produceBlock(timestamp?: bigint): Promise<RPCBlockData>
 }
 
-export async function createLedgerBackend(config: GenesisConfig): Promise<LedgerBackend> {
+/** A contract executor with a read-only simulation (runtime's WasmExecutor fits). */
+export interface SimulatingExecutor extends ContractExecutor {
+  simulate(
+    ctx: ExecutionContext,
+    req: CallRequest,
+  ): Promise<{
+    status: ReceiptStatus
+    gasUsed: bigint
+    output: Uint8Array
+    logs: Log[]
+    debugLogs: string[]
+    error?: { code: string; message: string }
+  }>
+}
+
+export async function createLedgerBackend(
+  config: GenesisConfig,
+  executor?: SimulatingExecutor,
+): Promise<LedgerBackend> {
   const db = createMemoryStore()
   const chain = await openChainStore({ db })
   const genesis = await createGenesis({ config, db: chain.stateDb })
   await chain.commitBlock({ block: genesis.block, receipts: [], stateOps: genesis.stateOps })
   const chainId = genesis.block.header.chainId
-  const processor = new StateProcessor({ params: genesis.params })
+  const processor = new StateProcessor({ params: genesis.params, executor })
   let view: LedgerWorldState = await createWorldState({
     db: chain.stateDb,
     root: genesis.stateRoot,
@@ -132,7 +155,34 @@ export async function createLedgerBackend(config: GenesisConfig): Promise<Ledger
         proof: await tree.createProof(address),
       }
     },
-    async callContract() {
+    async callContract(req) {
+      if (executor) {
+        const head = chain.head()!
+        const state = await createWorldState({ db: chain.stateDb, root: head.stateRoot })
+        const r = await executor.simulate(
+          {
+            state,
+            sender: req.from ?? new Uint8Array(20),
+            senderNonce: 0n,
+            blockHeight: head.height + 1n,
+            blockTimestamp: head.timestamp,
+            gasLimit: req.gasLimit ?? genesis.params.blockGasLimit,
+            txHash: new Uint8Array(32),
+            chainId,
+            gasPrice: 0n,
+            proposer: head.proposer,
+          },
+          { contract: req.contract, function: req.function, args: req.args, value: req.value },
+        )
+        return {
+          status: r.status,
+          gasUsed: r.gasUsed,
+          output: r.output,
+          logs: r.logs,
+          debugLogs: r.debugLogs,
+          error: r.error,
+        }
+      }
       return {
         status: 'Failed',
         gasUsed: 0n,

@@ -4,9 +4,11 @@ import {
   encodeTransaction,
   signTransaction,
   TxKind,
+  transactionHash,
   type UnsignedTransaction,
 } from '@aureon/ledger'
 import { verifyProof } from '@aureon/merkle'
+import { WasmExecutor } from '@aureon/runtime'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type RPCClient } from '../src/client.js'
 import { createRPCServer, type RPCServer } from '../src/server.js'
@@ -150,3 +152,222 @@ describe('[RPC]: over the real ledger (ChainStore, TxPool, StateProcessor, Memor
     })
   })
 })
+
+/**
+ * A hand-assembled contract: imports env.return_data and env.storage_write; exports memory,
+ * get() (returns "hi") and set() (stores key "h" = "i").
+ */
+const CONTRACT = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00,
+  // types: (i32,i32)->(), (i32,i32,i32,i32)->i32, ()->()
+  0x01,
+  0x11,
+  0x03,
+  0x60,
+  0x02,
+  0x7f,
+  0x7f,
+  0x00,
+  0x60,
+  0x04,
+  0x7f,
+  0x7f,
+  0x7f,
+  0x7f,
+  0x01,
+  0x7f,
+  0x60,
+  0x00,
+  0x00,
+  // imports
+  0x02,
+  0x27,
+  0x02,
+  0x03,
+  0x65,
+  0x6e,
+  0x76,
+  0x0b,
+  ...Buffer.from('return_data'),
+  0x00,
+  0x00,
+  0x03,
+  0x65,
+  0x6e,
+  0x76,
+  0x0d,
+  ...Buffer.from('storage_write'),
+  0x00,
+  0x01,
+  // functions: two of type 2
+  0x03,
+  0x03,
+  0x02,
+  0x02,
+  0x02,
+  // memory: 1 page
+  0x05,
+  0x03,
+  0x01,
+  0x00,
+  0x01,
+  // exports: memory, get, set
+  0x07,
+  0x16,
+  0x03,
+  0x06,
+  ...Buffer.from('memory'),
+  0x02,
+  0x00,
+  0x03,
+  ...Buffer.from('get'),
+  0x00,
+  0x02,
+  0x03,
+  ...Buffer.from('set'),
+  0x00,
+  0x03,
+  // code
+  0x0a,
+  0x18,
+  0x02,
+  0x08,
+  0x00,
+  0x41,
+  0x00,
+  0x41,
+  0x02,
+  0x10,
+  0x00,
+  0x0b,
+  0x0d,
+  0x00,
+  0x41,
+  0x00,
+  0x41,
+  0x01,
+  0x41,
+  0x01,
+  0x41,
+  0x01,
+  0x10,
+  0x01,
+  0x1a,
+  0x0b,
+  // data: "hi" at 0
+  0x0b,
+  0x08,
+  0x01,
+  0x00,
+  0x41,
+  0x00,
+  0x0b,
+  0x02,
+  0x68,
+  0x69,
+])
+
+describe('[RPC]: contracts over the real ledger and runtime (WasmExecutor)', () => {
+  let backend: LedgerBackend
+  let server: RPCServer
+  let client: RPCClient
+  beforeAll(async () => {
+    backend = await createLedgerBackend(
+      {
+        chainId: 7,
+        timestamp: 1_700_000_000_000,
+        balances: { [hex(alice)]: '1000000000' },
+        validators: [],
+        consensus: { engine: 'dev' },
+      },
+      new WasmExecutor(),
+    )
+    server = await createRPCServer({ backend, port: 0, rateLimit: false })
+    client = createClient({ url: await server.listen() })
+  })
+  afterAll(() => server.close())
+
+  it('deploys, describes, simulates and reads storage of a contract', async () => {
+    const deploy = signTransaction(
+      {
+        kind: TxKind.ContractDeploy,
+        chainId: 7n,
+        nonce: 0n,
+        gasPrice: 1n,
+        gasLimit: 2_000_000n,
+        code: CONTRACT,
+        args: new Uint8Array(),
+        value: 0n,
+      },
+      sk,
+    )
+    const sent = await client.deployContract({ tx: hex(encodeTransaction(deploy)) })
+    await expect(client.getContract({ address: sent.contractAddress })).rejects.toMatchObject({
+      status: 404,
+    })
+    await backend.produceBlock()
+    const t = await client.getTx({ hash: sent.hash })
+    expect(t.receipt?.status, JSON.stringify(t.receipt?.error)).toBe('Success')
+    expect(t.receipt?.contractAddress).toBe(sent.contractAddress)
+    const info = await client.getContract({ address: sent.contractAddress })
+    // the runtime stores the gas-instrumented module, so the stored code is larger than the deploy's
+    expect(info.codeSize).toBeGreaterThanOrEqual(CONTRACT.length)
+    expect(info).toMatchObject({
+      exports: ['get', 'set'],
+      deployer: hex(alice),
+      deployHeight: 1,
+      deployTx: sent.hash,
+    })
+    expect((await client.getAccount({ address: sent.contractAddress })).isContract).toBe(true)
+    const sim = await client.callContract({ contract: sent.contractAddress, function: 'get' })
+    expect(sim.status).toBe('Success')
+    expect(Buffer.from(sim.output.slice(2), 'hex').toString()).toBe('hi')
+    expect(BigInt(sim.gasUsed)).toBeGreaterThan(0n)
+    // a simulated set() changes nothing
+    expect(
+      (await client.callContract({ contract: sent.contractAddress, function: 'set' })).status,
+    ).toBe('Success')
+    expect(
+      (await client.getContractStorage({ address: sent.contractAddress, key: '0x68' })).value,
+    ).toBeNull()
+    const missing = await client.callContract({ contract: sent.contractAddress, function: 'nope' })
+    expect(missing.status).not.toBe('Success')
+    expect(missing.error?.code).toMatch(/^ERR_/)
+    // a real set() transaction does
+    const logs: unknown[] = []
+    const set = signTransaction(
+      {
+        kind: TxKind.ContractCall,
+        chainId: 7n,
+        nonce: 1n,
+        gasPrice: 1n,
+        gasLimit: 500_000n,
+        contract: hexToBytes(sent.contractAddress),
+        function: 'set',
+        args: new Uint8Array(),
+        value: 0n,
+      },
+      sk,
+    )
+    const sub = client.subscribe(`tx_status:${hex(transactionHash(set))}`, (e) => logs.push(e))
+    await sub.ready
+    await client.sendTx({ tx: hex(encodeTransaction(set)) })
+    await backend.produceBlock()
+    expect(
+      (await client.getContractStorage({ address: sent.contractAddress, key: '0x68' })).value,
+    ).toBe('0x69')
+    await expect.poll(() => logs.map((l: any) => l.status)).toContain('included')
+    sub.close()
+  })
+})
+
+function hexToBytes(h: string): Uint8Array {
+  return new Uint8Array(Buffer.from(h.slice(2), 'hex'))
+}
