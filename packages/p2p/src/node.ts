@@ -182,6 +182,9 @@ class P2PHost implements P2PNode {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionManager: { maxConnections: limits.maxConnections },
+      // under a gossip burst on a busy machine, pings queue behind traffic and libp2p's monitor
+      // would abort healthy connections; keep measuring RTT but never abort on a slow ping
+      connectionMonitor: { abortConnectionOnPingFailure: false },
       connectionGater: {
         denyDialPeer: (p) => scores.isBanned(p.toString()),
         denyInboundEncryptedConnection: (p) => scores.isBanned(p.toString()),
@@ -204,6 +207,10 @@ class P2PHost implements P2PNode {
       },
     } as Parameters<typeof createLibp2p>[0])) as unknown as Host
     return new P2PHost(host, opts, limits, scoring, scores)
+  }
+
+  get libp2p(): Libp2p {
+    return this.host
   }
 
   get started(): boolean {
@@ -534,11 +541,11 @@ class P2PHost implements P2PNode {
         'status request',
       )
       const theirs = decodeStatus(req)
+      const why = statusMismatch(this.ourStatus(), theirs)
+      if (!why) this.markReady(peer, theirs)
       await writeFrame(stream, okFrame(encodeStatus(this.ourStatus())))
       await stream.close()
-      const why = statusMismatch(this.ourStatus(), theirs)
       if (why) this.rejectPeer(peer, why, 500)
-      else this.markReady(peer, theirs)
     } catch (e) {
       this.log?.debug?.({ peer, err: msg(e) }, 'p2p: bad status request')
       stream.abort(e as Error)

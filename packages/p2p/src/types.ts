@@ -3,6 +3,7 @@
  * gossipsub) that implements @aureon/consensus's `Transport`.
  */
 import type { PeerId, Transport } from '@aureon/consensus'
+import type { Libp2p } from '@libp2p/interface'
 
 export type { PeerId, Transport }
 
@@ -153,6 +154,8 @@ export interface P2PNodeEvents {
 export interface P2PNode extends Transport {
   readonly chainId: bigint
   readonly started: boolean
+  /** The underlying libp2p node (escape hatch: metrics, extra protocols). */
+  readonly libp2p: Libp2p
   start(): Promise<void>
   stop(): Promise<void>
   /** Listen addresses with `/p2p/<id>` (give one to another node's `bootstrap` or `dial`). */

@@ -29,7 +29,7 @@ export function nodeFactory() {
         genesisHash: GENESIS,
         listen: ['/ip4/127.0.0.1/tcp/0'],
         ...opts,
-        limits: { requestTimeoutMs: 3000, handshakeTimeoutMs: 3000, ...opts.limits },
+        limits: { requestTimeoutMs: 5000, handshakeTimeoutMs: 5000, ...opts.limits },
       })
       made.push(n)
       return n
@@ -41,7 +41,7 @@ export function nodeFactory() {
 }
 
 /** Resolves with the first value `pick` returns (polling), or rejects after `ms`. */
-export async function eventually<T>(pick: () => T | undefined, ms = 5000): Promise<T> {
+export async function eventually<T>(pick: () => T | undefined, ms = 10_000): Promise<T> {
   const end = Date.now() + ms
   for (;;) {
     const v = pick()
@@ -49,4 +49,10 @@ export async function eventually<T>(pick: () => T | undefined, ms = 5000): Promi
     if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+/** Dials b from a and waits until both sides see the other as ready. */
+export async function link(a: P2PNode, b: P2PNode): Promise<void> {
+  await a.dial(b.addresses()[0])
+  await eventually(() => b.peers().includes(a.peerId))
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultScoringOptions, P2PErrorCode, PeerScores, RateLimiter } from '../src/index.js'
-import { eventually, nodeFactory } from './helpers.js'
+import { eventually, link, nodeFactory } from './helpers.js'
 
 describe('[RateLimiter]: token bucket', () => {
   it('allows a burst, then refills at the rate', () => {
@@ -51,7 +51,7 @@ describe('[P2PNode]: limits and scoring', () => {
     const b = await f.make({ limits: { maxMessageBytes: { transactions: 100 } as never } })
     const banned: string[] = []
     b.on('peer:ban', (x) => banned.push(x.id))
-    await a.dial(b.addresses()[0])
+    await link(a, b)
     await a.waitForPeers(1, { topic: 'transactions' })
     const got: Uint8Array[] = []
     b.subscribe('transactions', (d) => got.push(d))
@@ -72,7 +72,7 @@ describe('[P2PNode]: limits and scoring', () => {
   it('rejects undecodable consensus gossip and lowers the score', async () => {
     const a = await f.make()
     const b = await f.make()
-    await a.dial(b.addresses()[0])
+    await link(a, b)
     await a.waitForPeers(1, { topic: 'consensus' })
     const seen: unknown[] = []
     b.onMessage((from, m) => seen.push([from, m]))
@@ -87,7 +87,7 @@ describe('[P2PNode]: limits and scoring', () => {
   it('a validator rejection costs score; a manual penalty can ban', async () => {
     const a = await f.make()
     const b = await f.make()
-    await a.dial(b.addresses()[0])
+    await link(a, b)
     await a.waitForPeers(1, { topic: 'blocks' })
     b.setValidator('blocks', () => 'reject')
     await a.publish('blocks', Uint8Array.of(1))
@@ -99,7 +99,7 @@ describe('[P2PNode]: limits and scoring', () => {
   it('rate limits gossip per peer', async () => {
     const a = await f.make()
     const b = await f.make({ limits: { gossipRate: { perSecond: 0.001, burst: 2 } } })
-    await a.dial(b.addresses()[0])
+    await link(a, b)
     await a.waitForPeers(1, { topic: 'transactions' })
     const got: number[] = []
     b.subscribe('transactions', (d) => got.push(d[0]))
@@ -115,7 +115,7 @@ describe('[P2PNode]: limits and scoring', () => {
       limits: { maxRequestBytes: 16, requestRate: { perSecond: 0.001, burst: 1 } },
     })
     await b.handle('echo', (req) => req)
-    await a.dial(b.addresses()[0])
+    await link(a, b)
     expect(await a.request(b.peerId, 'echo', Uint8Array.of(1))).toEqual(Uint8Array.of(1))
     await expect(a.request(b.peerId, 'echo', Uint8Array.of(2))).rejects.toMatchObject({
       code: P2PErrorCode.REMOTE_ERROR,
