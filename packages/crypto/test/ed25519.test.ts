@@ -304,7 +304,7 @@ describe('[ed25519]: property: node:crypto path == noble reference path', () => 
           if (mode === 'honest') expect(a).toBe(true)
         },
       ),
-      { numRuns: 400 },
+      { numRuns: 250 },
     )
   })
 
