@@ -1,5 +1,6 @@
 // Interfaces and options
 
+export { createStateTreeFromEntries } from './build.js'
 // Errors
 export * from './errors.js'
 // Hashing

@@ -2,7 +2,13 @@ import { createMemoryStore, type KVStore } from '@aureon/storage'
 import { createMPT } from '@ethereumjs/mpt'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createStateTree, EMPTY_TRIE_ROOT, isMerkleError, keccak256 } from '../src/index.js'
+import {
+  createStateTree,
+  createStateTreeFromEntries,
+  EMPTY_TRIE_ROOT,
+  isMerkleError,
+  keccak256,
+} from '../src/index.js'
 import { hex, utf8 } from './helpers.js'
 
 const k = (i: number) => utf8(`key-${i}`)
@@ -292,5 +298,110 @@ describe('[StateTree]: ordered iteration', () => {
     const empty = await createStateTree({ db: createMemoryStore() })
     for await (const e of empty.entries()) none.push(e)
     expect(none).toEqual([])
+  })
+})
+
+describe('[StateTree]: one-pass build', () => {
+  it('gives the same root and contents as inserting one by one (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.uint8Array({ minLength: 0, maxLength: 3 }),
+            value: fc.uint8Array({ minLength: 0, maxLength: 40 }),
+          }),
+          { maxLength: 80 },
+        ),
+        fc.boolean(),
+        async (entries, secure) => {
+          const one = await createStateTree({ db: createMemoryStore(), secure })
+          for (const e of entries) await one.put(e.key, e.value)
+          const db = createMemoryStore()
+          const built = await createStateTreeFromEntries({ db, entries, secure })
+          expect(hex(built.root())).toBe(hex(one.root()))
+          await db.batch(built.flush())
+          const reopened = await createStateTree({ db, root: built.root(), secure })
+          for (const e of entries) expect(await reopened.get(e.key)).toEqual(await one.get(e.key))
+        },
+      ),
+      { numRuns: 80 },
+    )
+  })
+
+  it('builds 3,000 accounts like the Ethereum way and refuses bad entries', async () => {
+    const entries = Array.from({ length: 3_000 }, (_, i) => ({ key: k(i), value: v(i) }))
+    const built = await createStateTreeFromEntries({ db: createMemoryStore(), entries })
+    const raw = await createMPT({ useKeyHashing: true, useKeyHashingFunction: keccak256 })
+    for (const e of entries) await raw.put(e.key, e.value)
+    expect(hex(built.root())).toBe(hex(raw.root()))
+    await expect(
+      createStateTreeFromEntries({
+        db: createMemoryStore(),
+        entries: [{ key: 1 as never, value: v(1) }],
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' })
+    const empty = await createStateTreeFromEntries({ db: createMemoryStore(), entries: [] })
+    expect(empty.root()).toEqual(EMPTY_TRIE_ROOT)
+  })
+})
+
+describe('[StateTree]: batched update (one hash per node)', () => {
+  it('batches on a populated trie give the model root (property)', async () => {
+    const op = fc.record({
+      key: fc.uint8Array({ minLength: 0, maxLength: 3 }),
+      value: fc.option(fc.uint8Array({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+    })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 60 }),
+        fc.array(fc.array(op, { maxLength: 30 }), { maxLength: 4 }),
+        fc.boolean(),
+        async (initial, batches, secure) => {
+          const db = createMemoryStore()
+          const tree = await createStateTree({ db, secure })
+          const model = new Map<string, Uint8Array>()
+          const apply = (o: { key: Uint8Array; value?: Uint8Array }) =>
+            o.value ? model.set(hex(o.key), o.value) : model.delete(hex(o.key))
+          for (const o of initial) {
+            if (o.value) await tree.put(o.key, o.value)
+            else await tree.del(o.key)
+            apply(o)
+          }
+          await db.batch(tree.flush())
+          const reopened = await createStateTree({ db, root: tree.root(), secure })
+          for (const b of batches) {
+            await reopened.batch(
+              b.map((o) =>
+                o.value ? { type: 'put', key: o.key, value: o.value } : { type: 'del', key: o.key },
+              ),
+            )
+            for (const o of b) apply(o)
+            const raw = await createMPT({ useKeyHashing: secure })
+            for (const [key, value] of model) await raw.put(Buffer.from(key.slice(2), 'hex'), value)
+            expect(hex(reopened.root())).toBe(hex(raw.root()))
+          }
+          await db.batch(reopened.flush())
+          const again = await createStateTree({ db, root: reopened.root(), secure })
+          for (const [key, value] of model) {
+            expect(await again.get(Buffer.from(key.slice(2), 'hex'))).toEqual(value)
+          }
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+
+  it('batches inside checkpoints revert cleanly', async () => {
+    const tree = await createStateTree({ db: createMemoryStore() })
+    await tree.batch(
+      Array.from({ length: 50 }, (_, i) => ({ type: 'put', key: k(i), value: v(i) })),
+    )
+    const r = tree.root()
+    tree.checkpoint()
+    await tree.batch(Array.from({ length: 20 }, (_, i) => ({ type: 'del', key: k(i * 2) })))
+    expect(await tree.get(k(2))).toBeUndefined()
+    await tree.revert()
+    expect(tree.root()).toEqual(r)
+    expect(await tree.get(k(2))).toEqual(v(2))
   })
 })
