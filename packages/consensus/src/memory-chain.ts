@@ -2,7 +2,7 @@
  * MemoryChain: a small deterministic `ConsensusChain` for tests, simulations and examples. Its
  * "state" is a hash chain (stateRoot = sha256(parent stateRoot || RLP(height, proposer,
  * timestamp, payload))), blocks carry no transactions, and the committed part survives an
- * engine restart (it plays the node's store). Use `createLedgerChain` for real nodes.
+ * engine restart (it plays the node's store). Nodes use a chain over @aureon/ledger instead.
  */
 import { sha256 } from '@aureon/crypto'
 import { ConsensusError, ConsensusErrorCode } from './errors.js'

@@ -181,9 +181,9 @@ export interface ConsensusValidatorSet {
 }
 
 /**
- * What an engine needs from the ledger: build, execute, commit, read. `createLedgerChain`
- * implements it over @aureon/ledger (StateProcessor + ChainStore + TxPool); `MemoryChain` is a
- * small deterministic stand-in for tests and simulations.
+ * What an engine needs from the ledger: build, execute, commit, read. apps/node's
+ * `LedgerChain` implements it over @aureon/ledger (StateProcessor + ChainStore + TxPool);
+ * `MemoryChain` is a small deterministic stand-in for tests and simulations.
  */
 export interface ConsensusChain {
   readonly chainId: bigint
@@ -208,7 +208,11 @@ export interface ConsensusChain {
   commitBlock(block: Block): Promise<void>
   /** Rolls the committed head back to `height` (PoW reorgs). */
   rollbackTo?(height: bigint): Promise<void>
-  /** The validator set in force for blocks of `epoch`, read from committed state. */
+  /**
+   * The validator set recorded in committed state after the boundary block `epoch x
+   * epochLength` (genesis for 0). The BFT engine runs epoch e with `validatorSet(e - 1)`
+   * (one epoch of activation lag, so the set is always final when it is used).
+   */
   validatorSet(epoch: bigint): Promise<ConsensusValidatorSet>
 }
 

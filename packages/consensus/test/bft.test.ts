@@ -4,6 +4,7 @@ import {
   type ConsensusMessage,
   ConsensusMessageType,
   decodeBftHeaderData,
+  makeValidatorSet,
   SafetyStore,
 } from '../src/index.js'
 
@@ -39,6 +40,40 @@ describe('[BFT]: happy path', () => {
       if (b && Buffer.compare(b.header.proposer, heavy) === 0) led++
     }
     expect(led).toBeGreaterThan(10)
+  })
+})
+
+describe('[BFT]: epochs', () => {
+  it('the validator set changes at epoch boundaries (one epoch of activation lag)', async () => {
+    const sim = new BftSimulation({
+      validators: 5,
+      seed: 3,
+      epochLength: 4n,
+      // epoch 0 records validators 0..3; from epoch 1 on, validators 1..4
+      validatorSetAt: (epoch, all) =>
+        makeValidatorSet(epoch, epoch === 0n ? all.slice(0, 4) : all.slice(1, 5)),
+    })
+    await sim.start()
+    const ok = await sim.runUntil(() => sim.minCommittedHeight() >= 16n, 120_000)
+    await sim.stop()
+    expect(ok).toBe(true)
+    sim.assertSafety()
+    const out = sim.validators[0].address
+    const joined = sim.validators[4].address
+    let joinedLed = 0
+    for (let h = 1n; h <= 16n; h++) {
+      const b = await sim.nodes[1].chain.getBlockByHeight(h)
+      if (!b) throw new Error(`no block ${h}`)
+      const data = decodeBftHeaderData(b.header.consensus)
+      expect(data.epoch).toBe((h - 1n) / 4n)
+      // epochs 0 and 1 run with the genesis set, epoch 2 on with the set recorded at block 4
+      if (h > 8n) expect(Buffer.compare(b.header.proposer, out)).not.toBe(0)
+      if (Buffer.compare(b.header.proposer, joined) === 0) {
+        joinedLed++
+        expect(h).toBeGreaterThan(8n)
+      }
+    }
+    expect(joinedLed).toBeGreaterThanOrEqual(0)
   })
 })
 

@@ -314,7 +314,17 @@ export class BftEngine implements ConsensusEngine {
   private async epochInfo(epoch: bigint): Promise<EpochInfo> {
     let info = this.epochs.get(epoch)
     if (info) return info
-    const set = await this.chain.validatorSet(epoch)
+    // Epoch e runs with the set recorded at the boundary block (e - 1) x L: one epoch of lag,
+    // so the set is read from committed state (identical on every honest node) even though the
+    // 2-chain rule commits the boundary block e x L only after blocks of epoch e are certified.
+    const source = epoch === 0n ? 0n : epoch - 1n
+    if (this.root.height < source * this.chain.epochLength) {
+      throw new ConsensusError(
+        ConsensusErrorCode.UNKNOWN_PARENT,
+        `the validator set of epoch ${epoch} is not final yet (needs block ${source * this.chain.epochLength} committed)`,
+      )
+    }
+    const set = { ...(await this.chain.validatorSet(source)), epoch }
     if (set.validators.length === 0 || set.totalStake <= 0n) {
       throw new ConsensusError(ConsensusErrorCode.INVALID_CONFIG, `epoch ${epoch} has no stake`)
     }

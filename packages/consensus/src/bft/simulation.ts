@@ -7,7 +7,7 @@ import { addressFromPublicKey, bls, ed25519, sha256 } from '@aureon/crypto'
 import { VirtualClock } from '../clock.js'
 import { MemoryChain } from '../memory-chain.js'
 import { SimNetwork, type SimNetworkOptions } from '../sim-network.js'
-import type { CommitEvent, ConsensusValidator, PeerId } from '../types.js'
+import type { CommitEvent, ConsensusValidator, ConsensusValidatorSet, PeerId } from '../types.js'
 import { BftEngine, type BftKeys } from './engine.js'
 import type { ConsensusStore } from './safety.js'
 
@@ -70,6 +70,8 @@ export interface BftSimulationOptions {
   byzantine?: number[]
   /** Blocks per epoch (default: one epoch). */
   epochLength?: bigint
+  /** Validator set recorded for each epoch (default: all validators, always). */
+  validatorSetAt?: (epoch: bigint, all: ConsensusValidator[]) => ConsensusValidatorSet
 }
 
 export interface SimNode {
@@ -109,9 +111,11 @@ export class BftSimulation {
     for (let i = 0; i < opts.validators; i++) {
       const id = `v${i}`
       const transport = this.net.addNode(id)
+      const setAt = opts.validatorSetAt
       const chain = new MemoryChain({
         validators: this.validators,
         epochLength: opts.epochLength,
+        ...(setAt ? { validatorSetAt: (e: bigint) => setAt(e, this.validators) } : {}),
       })
       const store = new MapStore()
       const node: SimNode = {
