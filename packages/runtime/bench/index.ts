@@ -22,7 +22,7 @@ import { BenchReport, median } from '../../../bench/harness.js'
 import { instrumentContract, WasmExecutor } from '../src/index.js'
 import { bigModule } from '../test/helpers.js'
 import { calibrate, summarize } from './calibrate.js'
-import { FIB_WAT, LOOP_WAT, meteringRatio, watToWasm } from './metering.js'
+import { FIB_WAT, LOOP_WAT, meteringRatio } from './metering.js'
 
 const report = new BenchReport('runtime')
 const quick = process.env.AUREON_BENCH_QUICK === '1'
@@ -134,11 +134,11 @@ for (const [name, src, target] of [
     await commit()
     return (n * 1000) / (performance.now() - t0)
   }
-  const n = quick ? 200 : 2000
+  const n = quick ? 100 : 400
   const rates: number[] = []
   const transferRates: number[] = []
   const coldRates: number[] = []
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     rates.push(await run(() => warm, n, 'call'))
     transferRates.push(await run(() => warm, n, 'transfer'))
     coldRates.push(

@@ -20,6 +20,7 @@ import type {
   DeployRequest,
   RuntimeResult,
   RuntimeState,
+  StateRequest,
 } from './types.js'
 import {
   Wasm,
@@ -31,6 +32,9 @@ import {
 } from './wasm/engine.js'
 
 const EMPTY = new Uint8Array(0)
+
+/** Facts of every compiled module, shared by all runtimes (modules may share a cache). */
+const moduleFacts = new WeakMap<WasmModule, ModuleFacts>()
 
 interface Loaded {
   module: WasmModule
@@ -81,7 +85,11 @@ export class ContractRuntime {
   readonly cache: ModuleCache
   readonly transferValue: boolean
   readonly stackLimit: number
-  private facts = new WeakMap<WasmModule, ModuleFacts>()
+  /**
+   * State the last runs of a contract function had to load, loaded up front next time so that a
+   * call usually runs once (a hint only: results never depend on it).
+   */
+  private hints = new Map<string, StateRequest[]>()
 
   constructor(opts: ContractRuntimeOptions = {}) {
     this.schedule = opts.schedule ?? DEFAULT_GAS_SCHEDULE
@@ -95,12 +103,17 @@ export class ContractRuntime {
     return BigInt(this.schedule.deployBase + this.schedule.deployPer8Bytes * ((size + 7) >>> 3))
   }
 
-  private async load(codeHash: Uint8Array, code: Uint8Array): Promise<Loaded> {
+  private async load(
+    codeHash: Uint8Array,
+    code: Uint8Array,
+    state?: RuntimeState,
+  ): Promise<Loaded> {
     const module = await this.cache.get(codeHash, code)
-    let facts = this.facts.get(module)
+    let facts = moduleFacts.get(module)
     if (!facts) {
-      facts = readModuleFacts(code)
-      this.facts.set(module, facts)
+      const bytes = code.length > 0 ? code : ((await state?.getCode(codeHash)) ?? code)
+      facts = readModuleFacts(bytes)
+      moduleFacts.set(module, facts)
     }
     return { module, facts }
   }
@@ -186,7 +199,10 @@ export class ContractRuntime {
     readOnly: boolean,
   ): Promise<RuntimeResult> {
     const codeHash = await state.getCodeHash(req.contract)
-    const code = codeHash && (await state.getCode(codeHash))
+    // a cached module needs no code bytes
+    const code =
+      codeHash &&
+      (this.cache.has(codeHash) ? EMPTY : ((await state.getCode(codeHash)) ?? undefined))
     if (!codeHash || !code) {
       return failure(
         'Failed',
@@ -195,7 +211,7 @@ export class ContractRuntime {
         `no contract at 0x${Buffer.from(req.contract).toString('hex')}`,
       )
     }
-    const loaded = await this.load(codeHash, code)
+    const loaded = await this.load(codeHash, code, state)
     if (
       req.function === 'init' ||
       req.function === INITIALIZE_EXPORT ||
@@ -237,6 +253,10 @@ export class ContractRuntime {
       readOnly: boolean
     },
   ): Promise<RuntimeResult> {
+    const hintKey = `${Buffer.from(job.contract).toString('hex')}:${job.fn ?? ''}`
+    const hint = this.hints.get(hintKey)
+    if (hint) for (const req of hint) await state.load(req)
+    const loadedNow: StateRequest[] = []
     for (;;) {
       state.checkpoint()
       const env: HostEnv = {
@@ -277,10 +297,16 @@ export class ContractRuntime {
         if (e instanceof StateNotLoadedError) {
           await state.revert()
           await state.load(e.request)
+          loadedNow.push(e.request)
           continue
         }
         await state.revert()
         throw e
+      }
+      if (loadedNow.length > 0) {
+        const merged = [...(hint ?? []), ...loadedNow].slice(-64)
+        if (this.hints.size > 4096) this.hints.clear()
+        this.hints.set(hintKey, merged)
       }
       const ok = outcome.status === 'Success'
       const result: RuntimeResult = {
