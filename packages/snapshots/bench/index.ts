@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchReport, median } from '../../../bench/harness.js'
@@ -48,6 +48,8 @@ function medianOf(phase: string): PhaseResult {
 }
 
 const t0 = performance.now()
+const loads: number[] = []
+const sampleLoad = setInterval(() => loads.push(loadavg()[0]), 5000)
 run('setup')
 const rawExp = medianOf('raw-export')
 const exp = medianOf('export')
@@ -55,6 +57,8 @@ const rawImp = medianOf('raw-import')
 const imp = medianOf('import')
 const mbps = (r: PhaseResult) => r.bytes / 1e6 / (r.ms / 1000)
 
+clearInterval(sampleLoad)
+const load = `load average ${median(loads.length ? loads : [loadavg()[0]]).toFixed(1)} on ${availableParallelism()} cores`
 const report = new BenchReport('snapshots')
 const accounts = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
 report.add({
@@ -65,7 +69,7 @@ report.add({
     'raw pipeline: iterate the same LevelDB + zstd level 3 in 4 MiB blocks (MB/s of its own bytes)',
   baselineValue: mbps(rawExp),
   samples: RUNS,
-  note: `${accounts} accounts + contract storage; ${(exp.bytes / 1e6).toFixed(1)} MB in ${(exp.ms / 1000).toFixed(1)} s (${exp.chunks} chunks); raw: ${(rawExp.bytes / 1e6).toFixed(1)} MB in ${(rawExp.ms / 1000).toFixed(1)} s; wall-time ratio raw/export ${(rawExp.ms / exp.ms).toFixed(3)}`,
+  note: `${accounts} accounts + contract storage; ${(exp.bytes / 1e6).toFixed(1)} MB in ${(exp.ms / 1000).toFixed(1)} s (${exp.chunks} chunks); raw: ${(rawExp.bytes / 1e6).toFixed(1)} MB in ${(rawExp.ms / 1000).toFixed(1)} s; wall-time ratio raw/export ${(rawExp.ms / exp.ms).toFixed(3)}; ${load}`,
 })
 report.add({
   name: 'snapshot.import',
@@ -74,7 +78,7 @@ report.add({
   baseline: 'raw pipeline: zstd-decompress the raw blocks + batch-write them into a fresh LevelDB',
   baselineValue: mbps(rawImp),
   samples: RUNS,
-  note: `verified (range proofs, trie rebuilt), concurrency 2; ${(imp.ms / 1000).toFixed(1)} s; raw ${(rawImp.ms / 1000).toFixed(1)} s; wall-time ratio raw/import ${(rawImp.ms / imp.ms).toFixed(3)}`,
+  note: `verified (range proofs, trie rebuilt), concurrency 2; ${(imp.ms / 1000).toFixed(1)} s; raw ${(rawImp.ms / 1000).toFixed(1)} s; wall-time ratio raw/import ${(rawImp.ms / imp.ms).toFixed(3)}; ${load}`,
 })
 report.add({
   name: 'snapshot.compression',
@@ -89,14 +93,14 @@ report.add({
   value: exp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: 'peak RSS of the export process (target < 300 MB)',
+  note: `peak RSS of the export process, default V8 flags (target < 300 MB); raw pipeline ${rawExp.rss.toFixed(0)} MB`,
 })
 report.add({
   name: 'snapshot.import.rss',
   value: imp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: 'peak RSS of the import process (target < 300 MB)',
+  note: `peak RSS of the import process, default V8 flags (target < 300 MB); raw pipeline ${rawImp.rss.toFixed(0)} MB`,
 })
 report.write()
 if (!process.env.AUREON_BENCH_KEEP) rmSync(dir, { recursive: true, force: true })

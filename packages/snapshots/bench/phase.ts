@@ -30,6 +30,14 @@ const CONTRACTS = Number(process.env.AUREON_BENCH_CONTRACTS ?? 200)
 const SLOTS = Number(process.env.AUREON_BENCH_SLOTS ?? 500)
 const CHUNK = 4 * 1024 * 1024
 const rssMB = () => process.resourceUsage().maxRSS / 1024
+const mem = () => {
+  const m = process.memoryUsage()
+  return {
+    heapTotal: m.heapTotal >> 20,
+    external: m.external >> 20,
+    arrayBuffers: m.arrayBuffers >> 20,
+  }
+}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const CHAIN = 1n
 
@@ -126,6 +134,7 @@ async function doExport() {
     compressed: manifest.totalCompressedSize,
     chunks: manifest.chunks.length,
     rss: rssMB(),
+    mem: mem(),
   }
 }
 
@@ -187,7 +196,7 @@ async function doImport() {
   const a = await ws.getAccount(u32Bytes(5, 20, 1))
   if (a.balance !== 10n ** 18n + 5n * 7919n) throw new Error('imported state is wrong')
   await db.close()
-  return { ms, bytes: r.manifest.totalRawSize, rss: rssMB() }
+  return { ms, bytes: r.manifest.totalRawSize, rss: rssMB(), mem: mem() }
 }
 
 async function rawImport() {
@@ -195,7 +204,7 @@ async function rawImport() {
   const db = await openLevelStore({ path: join(dir, 'rawdst') })
   const target = db.namespace('state')
   const files = (await readdir(join(dir, 'raw'))).sort(
-    (a, b) => Number.parseInt(a) - Number.parseInt(b),
+    (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10),
   )
   const t0 = performance.now()
   let bytes = 0
