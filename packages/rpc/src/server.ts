@@ -101,6 +101,35 @@ export interface RPCServer {
 
 type Handler<K extends RouteId> = (args: any) => Promise<Endpoints[K]['response']>
 
+/** Built-in error names: an error of these is a bug, even if it carries a Node `ERR_` code. */
+const BUILTIN_ERROR_NAMES = new Set([
+  'TypeError',
+  'RangeError',
+  'SyntaxError',
+  'ReferenceError',
+  'AbortError',
+  'SystemError',
+])
+/** Node's own error code families (never a refusal of user input). */
+const NODE_CODE_PREFIXES = [
+  'ERR_INVALID_ARG',
+  'ERR_OUT_OF_RANGE',
+  'ERR_STREAM',
+  'ERR_SOCKET',
+  'ERR_HTTP',
+  'ERR_STORE',
+]
+
+/**
+ * True if a backend error is a refusal the user caused: an `ERR_*` code from a package error
+ * class (LedgerError, RPCError, ...), not an internal failure or a built-in / Node error.
+ */
+function isUserErrorCode(err: { name?: unknown }, code: string): boolean {
+  if (!code.startsWith('ERR_') || INTERNAL_CODES.has(code)) return false
+  if (typeof err.name === 'string' && BUILTIN_ERROR_NAMES.has(err.name)) return false
+  return !NODE_CODE_PREFIXES.some((p) => code.startsWith(p))
+}
+
 /** Internal error codes a backend may throw that are not the user's fault. */
 const INTERNAL_CODES = new Set([
   'ERR_STORE',
@@ -400,7 +429,7 @@ export function errorReply(e: unknown): {
         },
       }
     }
-    if (code.startsWith('ERR_') && !INTERNAL_CODES.has(code)) {
+    if (isUserErrorCode(err, code)) {
       return {
         status: 400,
         body: {

@@ -386,6 +386,25 @@ describe('[RPC]: bounds', () => {
         message: 'internal error; see the node log',
       })
       expect(logged.length).toBe(1)
+      // Node's own coded errors and internal ledger codes are bugs, not refusals
+      backend.getPeers = async () => {
+        throw Object.assign(new TypeError('bad arg'), { code: 'ERR_INVALID_ARG_TYPE' })
+      }
+      expect((await raw(c, 'GET', '/peers')).status).toBe(500)
+      backend.getPeers = async () => {
+        throw Object.assign(new Error('locked'), { code: 'ERR_STORE_LOCKED' })
+      }
+      expect((await raw(c, 'GET', '/peers')).status).toBe(500)
+      backend.getPeers = async () => {
+        throw Object.assign(new Error('refused'), {
+          name: 'LedgerError',
+          code: 'ERR_POOL_FULL',
+          details: { max: 1 },
+        })
+      }
+      expect((await raw(c, 'GET', '/peers')).json).toEqual({
+        error: { code: 'ERR_POOL_FULL', message: 'refused', details: { max: 1 } },
+      })
       const good = await fetch(c.url + '/chain/head', { headers: { origin: 'http://ok.example' } })
       expect(good.headers.get('access-control-allow-origin')).toBe('http://ok.example')
       const other = await fetch(c.url + '/chain/head', {
