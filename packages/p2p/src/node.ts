@@ -361,7 +361,7 @@ class P2PHost implements P2PNode {
     const enough = () => {
       const ready = this.peers()
       if (!topic) return ready.length >= count
-      const subs = new Set(this.host.services.pubsub.getSubscribers(topic).map(String))
+      const subs = this.gossipPeers(topic)
       return ready.filter((p) => subs.has(p)).length >= count
     }
     while (!enough()) {
@@ -374,6 +374,22 @@ class P2PHost implements P2PNode {
       }
       await sleep(20)
     }
+  }
+
+  /**
+   * Peers a publish on `topic` reaches now: subscribed, and with gossipsub's outbound stream open
+   * (right after a connection the subscription can arrive before that stream exists, and
+   * gossipsub silently skips such a peer).
+   */
+  private gossipPeers(topic: string): Set<PeerId> {
+    const ps = this.host.services.pubsub as GossipSub & { streamsOutbound?: Map<string, unknown> }
+    const out = ps.streamsOutbound
+    return new Set(
+      ps
+        .getSubscribers(topic)
+        .map(String)
+        .filter((p) => out?.has(p) ?? true),
+    )
   }
 
   penalize(peer: PeerId, penalty: number, reason: string): void {
@@ -684,7 +700,7 @@ class P2PHost implements P2PNode {
     if (!this.running) return
     const data = wire.encodeConsensusMessage(message)
     const topic = gossipTopic(this.chainId, 'consensus')
-    const subs = new Set(this.host.services.pubsub.getSubscribers(topic).map(String))
+    const subs = this.gossipPeers(topic)
     if (subs.size > 0) {
       this.host.services.pubsub.publish(topic, data).then(
         () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { P2PErrorCode, type P2PNode } from '../src/index.js'
-import { eventually, memoryLogger, nodeFactory, OTHER_GENESIS } from './helpers.js'
+import { createP2PNode, P2PErrorCode, type P2PNode, peerIdFromSecretKey } from '../src/index.js'
+import { eventually, GENESIS, memoryLogger, nodeFactory, OTHER_GENESIS } from './helpers.js'
 
 const f = nodeFactory()
 afterEach(() => f.stopAll())
@@ -193,5 +193,31 @@ describe('[P2PNode]: request/response', () => {
     await expect(a.request('not-a-peer', 'slow', bytes(1))).rejects.toMatchObject({
       code: P2PErrorCode.NOT_CONNECTED,
     })
+  })
+})
+
+describe('[P2PNode]: options', () => {
+  it('derives a stable peer id from secretKey and refuses bad options', async () => {
+    const seed = new Uint8Array(32).fill(7)
+    const a = await f.make({ secretKey: seed })
+    expect(a.peerId).toBe(await peerIdFromSecretKey(seed))
+    expect(a.started).toBe(true)
+    expect(a.libp2p.peerId.toString()).toBe(a.peerId)
+    await expect(f.make({ chainId: -1n })).rejects.toMatchObject({
+      code: P2PErrorCode.INVALID_OPTIONS,
+    })
+    await expect(f.make({ genesisHash: new Uint8Array(3) })).rejects.toThrow(/32 bytes/)
+    await expect(f.make({ secretKey: new Uint8Array(5) })).rejects.toThrow(/32-byte/)
+    const idle = await createP2PNode({
+      chainId: 1n,
+      genesisHash: GENESIS,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      start: false,
+    })
+    expect(idle.started).toBe(false)
+    await expect(idle.publish('blocks', bytes(1))).rejects.toMatchObject({
+      code: P2PErrorCode.STOPPED,
+    })
+    await idle.stop()
   })
 })
