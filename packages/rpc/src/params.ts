@@ -14,6 +14,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export const DEFAULT_RATE_LIMIT = { perSecond: 200, burst: 400 } as const
 /** Largest WebSocket message a client may send. */
 export const WS_MAX_PAYLOAD = 64 * 1024
+/** Messages a WebSocket client may send per second (token bucket refill) and burst size. */
+export const WS_MESSAGES_PER_SECOND = 50
+export const WS_MESSAGE_BURST = 100
 /** Most subscriptions per WebSocket connection. */
 export const DEFAULT_WS_MAX_SUBSCRIPTIONS = 64
 /** Most WebSocket connections at once. */

@@ -10,6 +10,8 @@ import {
   WS_CLOSE_GOING_AWAY,
   WS_CLOSE_HEARTBEAT_TIMEOUT,
   WS_CLOSE_SLOW_CONSUMER,
+  WS_MESSAGE_BURST,
+  WS_MESSAGES_PER_SECOND,
 } from './params.js'
 import type {
   ContractLogEventJson,
@@ -38,6 +40,9 @@ export function parseChannel(channel: unknown): string | undefined {
 interface Connection {
   socket: WebSocket
   subs: Set<string>
+  /** Message token bucket (flood guard). */
+  tokens: number
+  refilled: number
   alive: boolean
   /** Live new_blocks events held back while a backfill runs. */
   backfill?: { queue: { height: number; msg: string }[] }
@@ -84,7 +89,14 @@ export class WsHub {
       socket.close(1013, 'too many connections, try again later')
       return
     }
-    const conn: Connection = { socket, subs: new Set(), alive: true, closed: false }
+    const conn: Connection = {
+      socket,
+      subs: new Set(),
+      alive: true,
+      closed: false,
+      tokens: WS_MESSAGE_BURST,
+      refilled: Date.now(),
+    }
     this.conns.add(conn)
     this.opts.metrics?.wsConnections(this.conns.size)
     socket.on('pong', () => {
@@ -92,6 +104,17 @@ export class WsHub {
     })
     socket.on('message', (data, isBinary) => {
       conn.alive = true
+      const now = Date.now()
+      conn.tokens = Math.min(
+        WS_MESSAGE_BURST,
+        conn.tokens + ((now - conn.refilled) / 1000) * WS_MESSAGES_PER_SECOND,
+      )
+      conn.refilled = now
+      if (conn.tokens < 1) {
+        const msg = `at most ${WS_MESSAGES_PER_SECOND} messages per second; message dropped`
+        return this.reply(conn, this.error(RPCErrorCode.RATE_LIMITED, msg))
+      }
+      conn.tokens -= 1
       if (isBinary)
         return this.reply(conn, this.error(RPCErrorCode.BAD_MESSAGE, 'send text JSON messages'))
       void this.onMessage(conn, data.toString()).catch((e) => {

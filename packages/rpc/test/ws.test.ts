@@ -208,6 +208,17 @@ describe('[WebSocket]: subscriptions', () => {
     good.ws.close()
   })
 
+  it('drops messages of a client that floods the socket', async () => {
+    c = await startMock()
+    const s = await open(c)
+    for (let i = 0; i < 150; i++) s.send({ op: 'ping', id: i })
+    await expect.poll(() => s.msgs.length).toBe(150)
+    const limited = s.msgs.filter((m) => m.op === 'error' && m.error.code === 'ERR_RATE_LIMITED')
+    expect(limited.length).toBeGreaterThanOrEqual(40)
+    expect(s.msgs.filter((m) => m.op === 'pong').length).toBeGreaterThanOrEqual(100)
+    s.ws.close()
+  })
+
   it('refuses connections above maxConnections with 1013', async () => {
     c = await startMock({ ws: { maxConnections: 1 } })
     const a = await open(c)
