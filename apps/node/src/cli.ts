@@ -20,8 +20,11 @@ registerPeers(program)
 registerSnapshot(program)
 registerDevnet(program)
 
-program.parseAsync(process.argv).catch((e: unknown) => {
-  const err = e as { code?: string; message?: string }
-  process.stderr.write(`aureon: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`)
-  process.exit(1)
-})
+program
+  .parseAsync(process.argv)
+  .then(() => process.exit(0))
+  .catch((e: unknown) => {
+    const err = e as { code?: string; message?: string }
+    process.stderr.write(`aureon: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`)
+    process.exit(1)
+  })

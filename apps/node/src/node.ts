@@ -67,6 +67,7 @@ export class AureonNode {
   readonly backend: NodeBackend
   readonly genesisHash: Uint8Array
   private stopping?: Promise<void>
+  private engineStarted: Promise<void> = Promise.resolve()
   private lastCommitAt = 0
 
   private constructor(parts: {
@@ -179,6 +180,7 @@ export class AureonNode {
         secretKey: opts.key?.secretKey,
         listen: cfg.p2p.listen,
         bootstrap: cfg.p2p.bootstrap,
+        bootstrapIntervalMs: 1000,
         logger: logger.child({ subsystem: 'p2p' }),
       })
     }
@@ -267,10 +269,23 @@ export class AureonNode {
     node.metrics = metrics ?? null
     metrics?.headHeight.set(Number(chain.head().height))
     if (p2p) await p2p.start()
-    await engine.start()
     if (rpc) {
       const url = await rpc.listen()
       logger.info({ url }, 'RPC listening')
+    }
+    if (p2p && engineName === 'bft' && cfg.p2p.bootstrap.length > 0) {
+      // Rounds that start before a quorum of peers is connected only time out (and back off):
+      // give the bootstrap peers a moment first, then start voting either way.
+      const want = Math.min(
+        cfg.p2p.bootstrap.length,
+        Math.max(1, Math.ceil((2 * (cfg.p2p.bootstrap.length + 1)) / 3)),
+      )
+      node.engineStarted = p2p
+        .waitForPeers(want, { timeoutMs: 30_000 })
+        .catch(() => logger.warn({ want }, 'starting consensus before enough peers connected'))
+        .then(() => (node.stopping ? undefined : engine.start()))
+    } else {
+      await engine.start()
     }
     return node
   }
@@ -305,6 +320,7 @@ export class AureonNode {
   /** Stops the engine, the API and the network, finishes the current write, closes the store. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      await this.engineStarted.catch(() => undefined)
       await this.engine.stop().catch(() => undefined)
       await this.rpc?.close().catch(() => undefined)
       await this.p2p?.stop().catch(() => undefined)

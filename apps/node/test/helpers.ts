@@ -145,3 +145,20 @@ export async function counterWasm(): Promise<Uint8Array> {
   m.destroy()
   return new Uint8Array(buffer)
 }
+
+/** `n` consecutive free ports on 127.0.0.1 (for configs that number ports base + i). */
+export async function freePortRange(n: number): Promise<number> {
+  const isFree = (port: number) =>
+    new Promise<boolean>((res) => {
+      const s = createServer()
+      s.once('error', () => res(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => res(true)))
+    })
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000)
+    let ok = true
+    for (let i = 0; i < n && ok; i++) ok = await isFree(base + i)
+    if (ok) return base
+  }
+  throw new Error(`no ${n} consecutive free ports found`)
+}

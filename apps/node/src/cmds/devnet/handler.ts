@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { initHandler } from '../init/handler.js'
 import type { DevnetOptions } from './options.js'
 
@@ -9,8 +8,8 @@ const colors = [36, 33, 35, 32, 34, 31, 96, 93]
 
 /** Starts one `aureon run` process per validator, prefixing their output. */
 export function spawnNode(opts: { config: string; index: number; cli?: string }): ChildProcess {
-  const cli =
-    opts.cli ?? fileURLToPath(import.meta.url.replace(/cmds\/devnet\/handler\.(js|ts)$/, 'cli.js'))
+  // the running CLI script (bundled code may live in a shared chunk, so not import.meta.url)
+  const cli = opts.cli ?? process.argv[1]
   const child = spawn(process.execPath, [cli, 'run', '--config', opts.config], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },
