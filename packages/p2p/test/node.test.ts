@@ -79,6 +79,20 @@ describe('[P2PNode]: gossip', () => {
     })
     expect(() => a.subscribe('nope' as never, () => {})).toThrow(/unknown gossip kind/)
   })
+  it('stays connected through a burst of gossip', async () => {
+    const a = await f.make({ limits: { gossipRate: { perSecond: 1e6, burst: 1e6 } } })
+    const b = await f.make({ limits: { gossipRate: { perSecond: 1e6, burst: 1e6 } } })
+    await connect(a, b)
+    await a.waitForPeers(1, { topic: 'transactions' })
+    let got = 0
+    b.subscribe('transactions', () => got++)
+    const sends: Promise<number>[] = []
+    for (let i = 0; i < 300; i++)
+      sends.push(a.publish('transactions', Uint8Array.of(i >> 8, i & 255, 1)))
+    await Promise.all(sends)
+    await eventually(() => got >= 290, 20_000)
+    expect(a.peers()).toEqual([b.peerId])
+  })
 })
 
 describe('[P2PNode]: status handshake', () => {
