@@ -26,6 +26,7 @@ import {
 import { createP2PNode, type P2PNode } from '@aureon/p2p'
 import { createRPCServer, type RPCServer } from '@aureon/rpc'
 import { WasmExecutor } from '@aureon/runtime'
+import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
@@ -267,6 +268,7 @@ export class AureonNode {
     })
     nodeRef = node
     node.metrics = metrics ?? null
+    node.config = cfg
     metrics?.headHeight.set(Number(chain.head().height))
     if (p2p) await p2p.start()
     if (rpc) {
@@ -291,6 +293,36 @@ export class AureonNode {
   }
 
   private metrics: NodeMetrics | null = null
+  private config!: NodeConfig
+  private snapshotting: Promise<void> = Promise.resolve()
+
+  /** Takes an automatic snapshot every `snapshots.every` blocks, keeping the last `keep`. */
+  private maybeSnapshot(block: Block): void {
+    const every = BigInt(this.config.snapshots.every)
+    const h = block.header.height
+    if (every === 0n || h % every !== 0n) return
+    const snapshotsDir = join(this.config.dataDir, 'snapshots')
+    this.snapshotting = this.snapshotting.then(async () => {
+      if (this.stopping) return
+      try {
+        const r = await createSnapshot({
+          snapshotsDir,
+          chainId: block.header.chainId,
+          height: h,
+          blockHash: blockHash(block.header),
+          stateRoot: block.header.stateRoot,
+          stateDb: this.chainStore.stateDb,
+        })
+        await pruneSnapshots({ snapshotsDir, keep: this.config.snapshots.keep })
+        this.logger.info({ height: Number(h), path: r.path }, 'snapshot taken')
+      } catch (e) {
+        this.logger.warn(
+          { height: Number(h), err: (e as Error).message },
+          'automatic snapshot failed',
+        )
+      }
+    })
+  }
 
   private observeCommit(block: Block, receipts: Receipt[]): void {
     const now = Date.now()
@@ -306,6 +338,7 @@ export class AureonNode {
       }
     }
     this.lastCommitAt = now
+    this.maybeSnapshot(block)
     this.logger.info(
       {
         height: Number(block.header.height),
@@ -322,6 +355,7 @@ export class AureonNode {
     this.stopping ??= (async () => {
       await this.engineStarted.catch(() => undefined)
       await this.engine.stop().catch(() => undefined)
+      await this.snapshotting
       await this.rpc?.close().catch(() => undefined)
       await this.p2p?.stop().catch(() => undefined)
       await this.store.close()

@@ -1,5 +1,35 @@
 import type { Command } from 'commander'
+import { snapshotCreate, snapshotExport, snapshotImport, snapshotList } from './handler.js'
+import { snapshotDefaults } from './options.js'
 
 export function registerSnapshot(program: Command): void {
-  program.command('snapshot').description('state snapshots: create, list, export, import')
+  const snap = program
+    .command('snapshot')
+    .description("state snapshots of a stopped node's data folder: create, list, export, import")
+  snap
+    .command('create')
+    .description('take a snapshot (folder under <data-dir>/snapshots)')
+    .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
+    .option('--height <n>', 'committed height (default: head)')
+    .action(snapshotCreate)
+  snap
+    .command('list')
+    .description('list the snapshots of a data folder')
+    .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
+    .action(snapshotList)
+  snap
+    .command('export <file>')
+    .description('write a snapshot packed into one file')
+    .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
+    .option('--height <n>', 'committed height (default: head)')
+    .action(snapshotExport)
+  snap
+    .command('import <file>')
+    .description('verify a snapshot chunk by chunk and import its state into a data folder')
+    .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
+    .requiredOption('--chain-id <id>', 'the chain the snapshot must belong to')
+    .option('--height <n>', 'expected height')
+    .option('--state-root <hex>', 'trusted state root')
+    .option('--block-hash <hex>', 'trusted block hash')
+    .action(snapshotImport)
 }

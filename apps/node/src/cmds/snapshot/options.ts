@@ -1,0 +1,6 @@
+export interface SnapshotCommonOptions {
+  dataDir: string
+  height?: string
+}
+
+export const snapshotDefaults = { dataDir: './.aureon' }
