@@ -147,6 +147,11 @@ describe('[SignatureVerifier worker pool]: a dying worker', () => {
     expect(workers()[0]).not.toBe(first)
     expect((await v.verifyBLS(blsItems(4, [2]))).invalid).toEqual([2])
     expect((await v.verifyEd25519(edItems(10, [9]))).invalid).toEqual([9])
+    // an idle worker that stops is replaced too
+    const idle = workers()[1]
+    await idle.terminate()
+    expect(workers()[1]).not.toBe(idle)
+    expect((await v.verifyEd25519(edItems(40, [0, 39]))).invalid).toEqual([0, 39])
     await v.close()
   })
 })
