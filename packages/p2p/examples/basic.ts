@@ -3,7 +3,13 @@ import { ConsensusMessageType } from '@aureon/consensus'
 import { createP2PNode } from '@aureon/p2p'
 
 const genesisHash = createHash('sha256').update('my genesis').digest()
-const options = { chainId: 1n, genesisHash, listen: ['/ip4/127.0.0.1/tcp/0'] }
+// validateEncodings: false lets this demo gossip raw bytes instead of ledger transactions
+const options = {
+  chainId: 1n,
+  genesisHash,
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  validateEncodings: false,
+}
 
 // two nodes on one machine; b knows a as a bootstrap peer
 const a = await createP2PNode(options)

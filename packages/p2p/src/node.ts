@@ -12,6 +12,7 @@ import type {
   ConsensusMessage,
   MessageHandler,
 } from '@aureon/consensus'
+import { decodeBlock, decodeTransaction } from '@aureon/ledger'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
@@ -648,6 +649,10 @@ class P2PHost implements P2PNode {
     const origin = m.type === 'signed' ? m.from.toString() : peer
     try {
       if (kind === 'consensus') wire.decodeConsensusMessage(m.data)
+      else if (this.opts.validateEncodings !== false) {
+        if (kind === 'transactions') decodeTransaction(plain(m.data))
+        else decodeBlock(plain(m.data))
+      }
       const v = this.validators.get(kind)
       const verdict = v ? await v(plain(m.data), origin) : 'accept'
       if (verdict === 'accept') return TopicValidatorResult.Accept

@@ -129,6 +129,12 @@ export interface P2POptions {
   limits?: Partial<P2PLimits>
   scoring?: Partial<ScoringOptions>
   logger?: P2PLogger | null
+  /**
+   * Reject (and penalize) gossip that does not decode: transactions with the ledger's
+   * `decodeTransaction`, blocks with `decodeBlock` (default true; consensus messages are always
+   * decoded). Runs before the topic's validator.
+   */
+  validateEncodings?: boolean
 }
 
 /** Counters for metrics (`aureon_p2p_*`). */

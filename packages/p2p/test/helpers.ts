@@ -28,6 +28,8 @@ export function nodeFactory() {
         chainId: 1n,
         genesisHash: GENESIS,
         listen: ['/ip4/127.0.0.1/tcp/0'],
+        // most tests gossip raw bytes; encodings are checked in their own test
+        validateEncodings: false,
         ...opts,
         limits: { requestTimeoutMs: 5000, handshakeTimeoutMs: 5000, ...opts.limits },
       })

@@ -1,3 +1,4 @@
+import { encodeTransaction, signTransaction, TxKind } from '@aureon/ledger'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defaultScoringOptions, P2PErrorCode, PeerScores, RateLimiter } from '../src/index.js'
 import { eventually, link, nodeFactory } from './helpers.js'
@@ -86,6 +87,36 @@ describe('[P2PNode]: limits and scoring', () => {
       -defaultScoringOptions.invalidMessagePenalty + 1,
     )
     expect(seen).toEqual([])
+  })
+
+  it('rejects gossip that is not a ledger transaction, accepts one that is', async () => {
+    const a = await f.make({ validateEncodings: true })
+    const b = await f.make({ validateEncodings: true })
+    await link(a, b)
+    await a.waitForPeers(1, { topic: 'transactions' })
+    const got: Uint8Array[] = []
+    b.subscribe('transactions', (d) => got.push(d))
+    const tx = encodeTransaction(
+      signTransaction(
+        {
+          kind: TxKind.Transfer,
+          chainId: 1n,
+          nonce: 0n,
+          gasPrice: 1n,
+          gasLimit: 21_000n,
+          to: new Uint8Array(20).fill(2),
+          amount: 5n,
+        },
+        new Uint8Array(32).fill(1),
+      ),
+    )
+    await a.publish('transactions', Uint8Array.of(1, 2, 3))
+    await a.publish('transactions', tx)
+    await eventually(() => got.length === 1)
+    expect(got[0]).toEqual(tx)
+    await eventually(() => b.listPeers()[0]?.score < 0)
+    await a.publish('blocks', Uint8Array.of(9))
+    await eventually(() => b.stats().gossipRejected >= 2)
   })
 
   it('a validator rejection costs score; a manual penalty can ban', async () => {
