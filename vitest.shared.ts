@@ -20,7 +20,7 @@ export function defineAureonConfig(opts: AureonVitestOptions = {}) {
     resolve: {
       alias: [
         {
-          find: /^@aureon\/([a-z-]+)$/,
+          find: /^@aureon\/([a-z0-9-]+)$/,
           replacement: `${resolve(root, 'packages')}/$1/src/index.ts`,
         },
       ],

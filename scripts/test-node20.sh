@@ -11,7 +11,7 @@ if [ -z "$node20" ] || ! "$node20" --version | grep -q '^v20\.'; then
 fi
 if [ -z "$node20" ]; then echo "node20: no Node 20 on this machine; skipped" >&2; exit 0; fi
 echo "node20: library tests on $("$node20" --version)"
-for pkg in ${AUREON_NODE20_PACKAGES:-crypto storage merkle ledger runtime consensus rpc}; do
+for pkg in ${AUREON_NODE20_PACKAGES:-crypto storage merkle ledger runtime consensus p2p rpc}; do
   dir="$root/packages/$pkg"
   [ -d "$dir/test" ] || continue
   echo "node20: @aureon/$pkg"
