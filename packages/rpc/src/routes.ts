@@ -330,7 +330,6 @@ export const routes: { [K in RouteId]: RouteDef } = {
     query: {
       type: 'object',
       properties: { txs: { type: 'string', enum: ['full', 'hashes'] } },
-      additionalProperties: false,
     },
     response: blockSchema,
     errors: [400, 404],
