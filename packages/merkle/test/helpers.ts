@@ -11,5 +11,6 @@ export function vectorBytes(s: string | null): Uint8Array | null {
 }
 
 export function loadVectors(name: string): { vectors: any[] } {
-  return JSON.parse(readFileSync(`/work/shared/vectors/${name}`, 'utf8'))
+  // copies of the shared Ethereum trie test vectors (each file names its source)
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'))
 }
