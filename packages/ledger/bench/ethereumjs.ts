@@ -12,11 +12,8 @@ import {
 } from '@ethereumjs/util'
 import { createVM, runTx } from '@ethereumjs/vm'
 
-export async function ethereumjsTransfersPerSec(opts: {
-  accounts: number
-  perBlock: number
-  blocks: number
-}): Promise<{ txPerSec: number; msPerBlock: number[] }> {
+/** Sets up the baseline VM; `runBlock(b)` runs one block of transfers and returns its ms. */
+export async function createEthereumJSBaseline(opts: { accounts: number; perBlock: number }) {
   const common = new Common({ chain: Mainnet, hardfork: Hardfork.Shanghai })
   const vm = await createVM({ common })
   const sm = vm.stateManager
@@ -35,37 +32,31 @@ export async function ethereumjsTransfersPerSec(opts: {
   }
   await sm.commit()
   await sm.getStateRoot()
-  const msPerBlock: number[] = []
-  for (let b = 0; b < opts.blocks; b++) {
-    const raw = senders.map((s, i) =>
-      createLegacyTx(
-        {
-          nonce: BigInt(b),
-          gasPrice: 10n,
-          gasLimit: 21_000n,
-          to: recipient((i * 7919 + b * 104_729) % opts.accounts),
-          value: 1n,
-        },
-        { common },
+  return {
+    async runBlock(b: number): Promise<number> {
+      const raw = senders.map((s, i) =>
+        createLegacyTx(
+          {
+            nonce: BigInt(b),
+            gasPrice: 10n,
+            gasLimit: 21_000n,
+            to: recipient((i * 7919 + b * 104_729) % opts.accounts),
+            value: 1n,
+          },
+          { common },
+        )
+          .sign(s.pk)
+          .serialize(),
       )
-        .sign(s.pk)
-        .serialize(),
-    )
-    const t0 = performance.now()
-    await sm.checkpoint()
-    for (const r of raw) {
-      const tx = createLegacyTxFromRLP(r, { common })
-      await runTx(vm, { tx, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
-    }
-    await sm.commit()
-    await sm.getStateRoot()
-    msPerBlock.push(performance.now() - t0)
+      const t0 = performance.now()
+      await sm.checkpoint()
+      for (const r of raw) {
+        const tx = createLegacyTxFromRLP(r, { common })
+        await runTx(vm, { tx, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
+      }
+      await sm.commit()
+      await sm.getStateRoot()
+      return performance.now() - t0
+    },
   }
-  const sorted = [...msPerBlock].sort((a, b) => a - b)
-  const med = sorted[sorted.length >> 1]
-  return { txPerSec: (opts.perBlock * 1000) / med, msPerBlock }
-}
-
-if (process.argv[1]?.endsWith('ethereumjs.ts')) {
-  console.log(await ethereumjsTransfersPerSec({ accounts: 2000, perBlock: 200, blocks: 3 }))
 }

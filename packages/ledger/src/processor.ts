@@ -603,13 +603,17 @@ export class StateProcessor {
         skipped.push({ tx, hash, error: fail(LedgerErrorCode.OVERSIZE, 'block is full') })
         continue
       }
+      // a checkpoint per candidate: one refused midway leaves nothing behind
+      state.checkpoint()
       try {
         const r = await this.applyTransaction(state, tx, env, included.length)
+        await state.commit()
         included.push(tx)
         receipts.push(r)
         gasUsed += r.gasUsed
         bytes += size
       } catch (e) {
+        await state.revert()
         if (!isLedgerError(e)) throw e
         skipped.push({ tx, hash, error: fail(e.code, e.message) })
       }

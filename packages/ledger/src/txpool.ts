@@ -286,14 +286,17 @@ export class TxPool implements TxPoolInterface {
         `sender already has ${q.txs.size} transactions in the pool (limit ${this.limits.maxPerSender})`,
       )
     }
-    const evicted: Uint8Array[] = []
+    const evicted: Entry[] = []
     while (
       this.byHash.size + 1 > this.limits.maxCount ||
       this.totalBytes + size > this.limits.maxBytes
     ) {
       const low = this.peekCheapest()
       if (!low || low.price >= tx.gasPrice) {
-        if (old) this.addEntry(q, old) // put the replaced one back
+        // refused: put back what this attempt removed
+        for (const x of evicted) this.addEntry(this.senders.get(x.sender) ?? this.queueFor(x), x)
+        if (old) this.addEntry(q, old)
+        this.evictedQueues.clear()
         throw new LedgerError(
           LedgerErrorCode.POOL_FULL,
           `the pool is full (${this.byHash.size} transactions, ${this.totalBytes} bytes) and its cheapest transaction pays ${low?.price ?? 0n}: pay more to enter`,
@@ -301,6 +304,7 @@ export class TxPool implements TxPoolInterface {
       }
       for (const x of this.evict(low)) evicted.push(x)
     }
+    this.evictedQueues.clear()
     this.addEntry(q, e)
     const res: TxPoolAddResult = {
       hash,
@@ -310,7 +314,7 @@ export class TxPool implements TxPoolInterface {
       res.status = 'replaced'
       res.replaced = replaced
     }
-    if (evicted.length) res.evicted = evicted
+    if (evicted.length) res.evicted = evicted.map((x) => x.hash)
     return res
   }
 
@@ -349,18 +353,26 @@ export class TxPool implements TxPoolInterface {
   }
 
   /** Evicts `e` and the later nonces of its sender. */
-  private evict(e: Entry): Uint8Array[] {
+  private evict(e: Entry): Entry[] {
     const q = this.senders.get(e.sender)
-    const out: Uint8Array[] = []
+    const out: Entry[] = []
     if (q) {
+      this.evictedQueues.set(e.sender, q)
       for (const x of [...q.txs.values()]) {
         if (x.nonce >= e.nonce) {
           this.removeEntry(x)
-          out.push(x.hash)
+          out.push(x)
         }
       }
     }
     return out
+  }
+
+  /** Queues of senders emptied by an eviction attempt (to restore them if it is refused). */
+  private readonly evictedQueues = new Map<string, SenderQueue>()
+
+  private queueFor(e: Entry): SenderQueue {
+    return this.evictedQueues.get(e.sender) as SenderQueue
   }
 
   remove(hash: Uint8Array): boolean {

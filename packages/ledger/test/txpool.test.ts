@@ -9,7 +9,7 @@ import { StateProcessor } from '../src/processor.js'
 import { transactionHash } from '../src/tx.js'
 import { createTxPool } from '../src/txpool.js'
 import type { Account, GenesisConfig, Transaction } from '../src/types.js'
-import { type Key, key, transfer } from './helpers.js'
+import { fastSign, type Key, key, transfer } from './helpers.js'
 
 const a = key(1)
 const b = key(2)
@@ -96,6 +96,28 @@ describe('[TxPool]: admission', () => {
     )
     expect(await codeOf(small, transfer(b, c.address, 0n, 1n, { gasPrice: 2n }))).toBe('pending')
     expect(small.size).toBe(1)
+    // a refused newcomer leaves what it tried to evict in place
+    const tight = poolWith(rich(a, b, c), { maxBytes: 300 })
+    const cheap = transfer(a, c.address, 0n, 1n, { gasPrice: 1n })
+    await tight.add(cheap)
+    await tight.add(transfer(b, c.address, 0n, 1n, { gasPrice: 5n }))
+    const deployBig = fastSign(
+      {
+        kind: 1,
+        chainId: 1n,
+        nonce: 0n,
+        gasPrice: 3n,
+        gasLimit: 200_000n,
+        code: new Uint8Array(150),
+        args: new Uint8Array(0),
+        value: 0n,
+      },
+      c,
+    )
+    expect(await codeOf(tight, deployBig)).toBe('ERR_POOL_FULL')
+    expect(tight.size).toBe(2)
+    expect(tight.has(transactionHash(cheap))).toBe(true)
+    expect(tight.select()).toHaveLength(2)
   })
 
   it('selects by price in nonce order per sender within gas and count limits', async () => {
