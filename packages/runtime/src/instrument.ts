@@ -404,13 +404,17 @@ export function instrumentContract(
   let exportsMemory = false
   const expSec = byId(7)
   let exportCount = 0
+  // function exports: [start of the entry's name, function index, end of the entry]
+  const funcExports: number[] = []
   if (expSec) {
     const er = new Reader(input, expSec.start, expSec.end)
     exportCount = er.u32()
     for (let i = 0; i < exportCount; i++) {
+      const entryStart = er.p
       const name = er.name()
       const kind = er.u8()
       const idx = er.u32()
+      if (kind === 0) funcExports.push(entryStart, idx, er.p)
       if (name.startsWith('__aureon')) {
         throw refuse(
           Code.RESERVED_NAME,
@@ -456,14 +460,57 @@ export function instrumentContract(
       if (t.params.length === 0 && sameTypes(t.results, results)) return i
     }
     for (let i = 0; i < extraTypes.length; i++) {
-      if (sameTypes(extraTypes[i].results, results)) return types.length + i
+      const t = extraTypes[i]
+      if (t.params.length === 0 && sameTypes(t.results, results)) return types.length + i
     }
     extraTypes.push({ params: [], results })
     return types.length + extraTypes.length - 1
   }
 
+  // every defined function takes one more (last) parameter: the stack units left to its frame
+  const extTypeOf: number[] = []
+  const extendedType = (ti: number): number => {
+    const known = extTypeOf[ti]
+    if (known !== undefined) return known
+    const t = types[ti]
+    extraTypes.push({ params: [...t.params, I32], results: t.results })
+    const x = types.length + extraTypes.length - 1
+    extTypeOf[ti] = x
+    return x
+  }
+  for (let f = importedFuncs; f < funcTypes.length; f++) extendedType(funcTypes[f])
   const codeSec = byId(10)
   const definedFuncs = funcTypes.length - importedFuncs
+
+  // thunks, appended after the defined functions: exported functions keep their own type (and
+  // start with the whole stack limit); host functions in the table get the extended type
+  const totalFuncs = funcTypes.length
+  const thunkTarget: number[] = []
+  const thunkType: number[] = []
+  const exportThunk = new Map<number, number>()
+  for (let i = 0; i < funcExports.length; i += 3) {
+    const f = funcExports[i + 1]
+    if (f < importedFuncs || exportThunk.has(f)) continue
+    exportThunk.set(f, totalFuncs + thunkTarget.length)
+    thunkTarget.push(f)
+    thunkType.push(funcTypes[f])
+  }
+  const importThunk = new Map<number, number>()
+  const tableRef = (f: number, at: number): number => {
+    if (f >= totalFuncs) throw malformed(`element names function ${f}`, at)
+    if (f >= importedFuncs) return f
+    let t = importThunk.get(f)
+    if (t === undefined) {
+      t = totalFuncs + thunkTarget.length
+      importThunk.set(f, t)
+      thunkTarget.push(f)
+      thunkType.push(extendedType(funcTypes[f]))
+    }
+    return t
+  }
+  const elemSec = byId(9)
+  const elemOut = elemSec ? rewriteElements(input, elemSec.start, elemSec.end, tableRef) : undefined
+
   let codeOut: Uint8Array | undefined
   if (codeSec) {
     const cr = new Reader(input, codeSec.start, codeSec.end)
@@ -472,7 +519,7 @@ export function instrumentContract(
       throw malformed(`code section has ${n} bodies for ${definedFuncs} functions`, codeSec.start)
     }
     const out = new Writer(Math.ceil((codeSec.end - codeSec.start) * 1.6) + 64)
-    out.u32(n)
+    out.u32(n + thunkTarget.length)
     const body = new Writer(4096)
     const ctx: BodyContext = {
       input,
@@ -483,6 +530,8 @@ export function instrumentContract(
       gasGlobal,
       stackGlobal,
       blockTypeFor,
+      extendedType,
+      importedFuncs,
     }
     for (let i = 0; i < n; i++) {
       const size = cr.u32()
@@ -495,9 +544,44 @@ export function instrumentContract(
       out.bytes(body.buf.subarray(0, body.len))
       cr.p = end
     }
+    writeThunks(out)
     codeOut = out.finish()
   } else if (definedFuncs > 0) {
     throw malformed('function section without code section', 8)
+  } else if (thunkTarget.length > 0) {
+    const out = new Writer(64)
+    out.u32(thunkTarget.length)
+    writeThunks(out)
+    codeOut = out.finish()
+  }
+  function writeThunks(out: Writer): void {
+    for (let k = 0; k < thunkTarget.length; k++) {
+      const f = thunkTarget[k]
+      const np = types[funcTypes[f]].params.length
+      const tw = new Writer(16 + 2 * np)
+      tw.u32(0) // no locals
+      for (let p = 0; p < np; p++) {
+        tw.byte(0x20)
+        tw.u32(p)
+      }
+      if (f >= importedFuncs) {
+        tw.byte(0x41) // i32.const limit: the whole stack for an entry from the host
+        tw.s64(stackLimit)
+      }
+      tw.byte(0x10)
+      tw.u32(f)
+      tw.byte(0x0b)
+      out.u32(tw.len)
+      out.bytes(tw.buf.subarray(0, tw.len))
+    }
+  }
+  let funcOut: Uint8Array | undefined
+  if (definedFuncs + thunkTarget.length > 0) {
+    const fw = new Writer(16 + 3 * (definedFuncs + thunkTarget.length))
+    fw.u32(definedFuncs + thunkTarget.length)
+    for (let f = importedFuncs; f < totalFuncs; f++) fw.u32(extendedType(funcTypes[f]))
+    for (const t of thunkType) fw.u32(t)
+    funcOut = fw.finish()
   }
 
   if (!opts.skipEngineValidation && !Wasm.validate(input)) {
@@ -510,6 +594,8 @@ export function instrumentContract(
   const gw = new Writer(64)
   let pendingGlobals = true
   let pendingExports = true
+  let pendingFuncs = funcOut !== undefined
+  let pendingCode = codeOut !== undefined
   const emitGlobals = (existing?: Section) => {
     gw.len = 0
     gw.u32(globalCount + 2)
@@ -537,7 +623,20 @@ export function instrumentContract(
     if (existing) {
       const er = new Reader(input, existing.start, existing.end)
       er.u32()
-      gw.bytes(input.subarray(er.p, existing.end))
+      // function exports name their thunks
+      let from = er.p
+      for (let i = 0; i < funcExports.length; i += 3) {
+        const thunk = exportThunk.get(funcExports[i + 1])
+        if (thunk === undefined) continue
+        const entryEnd = funcExports[i + 2]
+        const nr = new Reader(input, funcExports[i], entryEnd)
+        nr.name()
+        nr.u8()
+        gw.bytes(input.subarray(from, nr.p))
+        gw.u32(thunk)
+        from = entryEnd
+      }
+      gw.bytes(input.subarray(from, existing.end))
     }
     gw.name(GAS_GLOBAL_EXPORT)
     gw.byte(3)
@@ -550,8 +649,16 @@ export function instrumentContract(
   }
   for (const s of sections) {
     if (s.id !== 0) {
+      if (pendingFuncs && rank(s.id) > 3) {
+        out.section(3, funcOut!)
+        pendingFuncs = false
+      }
       if (pendingGlobals && rank(s.id) > 6) emitGlobals()
       if (pendingExports && rank(s.id) > 7) emitExports()
+      if (pendingCode && rank(s.id) > 10) {
+        out.section(10, codeOut!)
+        pendingCode = false
+      }
     }
     switch (s.id) {
       case 1: {
@@ -565,15 +672,23 @@ export function instrumentContract(
         tw.bytes(input.subarray(tr.p, s.end))
         for (const t of extraTypes) {
           tw.byte(0x60)
-          tw.u32(0)
+          tw.u32(t.params.length)
+          for (const v of t.params) tw.byte(v)
           tw.u32(t.results.length)
           for (const v of t.results) tw.byte(v)
         }
         out.section(1, tw.finish())
         break
       }
+      case 3:
+        if (pendingFuncs) out.section(3, funcOut!)
+        pendingFuncs = false
+        break
       case 5:
         out.section(5, memPayload!)
+        break
+      case 9:
+        out.section(9, elemOut!)
         break
       case 6:
         emitGlobals(s)
@@ -583,13 +698,16 @@ export function instrumentContract(
         break
       case 10:
         out.section(10, codeOut!)
+        pendingCode = false
         break
       default:
         out.section(s.id, input.subarray(s.start, s.end))
     }
   }
+  if (pendingFuncs) out.section(3, funcOut!)
   if (pendingGlobals) emitGlobals()
   if (pendingExports) emitExports()
+  if (pendingCode) out.section(10, codeOut!)
   const originalHash = new Uint8Array(createHash('sha256').update(input).digest())
   const cw = new Writer(64)
   cw.name(INSTRUMENT_SECTION)
@@ -642,6 +760,55 @@ export function readInstrumentation(
   } catch {
     return undefined
   }
+}
+
+/**
+ * Rewrites the element section: every function index goes through `map` (all 8 segment forms of
+ * bulk-memory; expressions are `ref.func` or `ref.null`).
+ */
+function rewriteElements(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  map: (f: number, at: number) => number,
+): Uint8Array {
+  const r = new Reader(input, start, end)
+  const w = new Writer(end - start + 64)
+  const n = r.u32()
+  w.u32(n)
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32()
+    if (flags > 7) throw malformed(`element segment flags ${flags}`, r.p)
+    w.u32(flags)
+    const from = r.p
+    if ((flags & 1) === 0) {
+      if (flags & 2) r.u32() // table index
+      skipConstExpr(r)
+    }
+    if (flags & 3) r.u8() // elemkind or reftype
+    w.bytes(input.subarray(from, r.p))
+    const count = r.u32()
+    w.u32(count)
+    for (let k = 0; k < count; k++) {
+      if ((flags & 4) === 0) {
+        const at = r.p
+        w.u32(map(r.u32(), at))
+        continue
+      }
+      for (;;) {
+        const at = r.p
+        const op = r.u8()
+        w.byte(op)
+        if (op === 0x0b) break
+        if (op === 0xd2) w.u32(map(r.u32(), at))
+        else if (op === 0xd0) w.byte(r.u8())
+        else if (op === 0x23) w.u32(r.u32())
+        else throw malformed(`opcode 0x${op.toString(16)} in an element expression`, at)
+      }
+    }
+  }
+  if (r.p !== end) throw malformed('element section has trailing bytes', r.p)
+  return w.finish()
 }
 
 function sameTypes(a: number[], b: number[]): boolean {
@@ -704,6 +871,8 @@ interface BodyContext {
   gasGlobal: number
   stackGlobal: number
   blockTypeFor: (results: number[]) => number
+  extendedType: (typeIndex: number) => number
+  importedFuncs: number
 }
 
 enum Frame {
@@ -724,9 +893,10 @@ const bodyWriter = new Writer(1 << 16)
 /**
  * Instruments one function body: writes its new locals and instructions to `w`.
  *
- * Layout: prologue (charge the entry block; for functions that call, add the frame cost to the
- * stack counter; check both with one branch), `block <results>` wrapping the original body (a
- * `return` becomes a `br` to this block), epilogue (subtract the frame cost), `end`.
+ * Layout: prologue (charge the entry block; for functions that call, subtract the frame cost from
+ * the stack-units parameter; check both with one sign test), `block <results>` wrapping the
+ * original body (a `return` becomes a `br` to this block), `end`. The stack-units parameter is
+ * the last one (locals move up by one); calls to defined functions pass it on.
  *
  * Gas: each basic block is charged before its first costed instruction; loop headers check the
  * counter (as does the entry of every function that calls), so every unbounded repetition runs
@@ -774,8 +944,11 @@ function instrumentBody(
     w.u32(count)
     w.byte(vt)
   }
-  const t64 = type.params.length + nLocals
+  const nParams = type.params.length
+  const sIdx = nParams // the added parameter: stack units left (locals move up by one)
+  const t64 = nParams + 1 + nLocals
   const t32 = t64 + 1
+  const imported = ctx.importedFuncs
   w.u32(1)
   w.byte(I64)
   w.u32(1)
@@ -927,6 +1100,13 @@ function instrumentBody(
     if (!t) throw malformed(`block type index ${idx}`, r.p)
     return [t.params.length, t.results.length]
   }
+  // a local after the parameters moves up by one (the stack parameter sits between)
+  const renumberLocal = (op: number, li: number, at: number) => {
+    flushRaw(at)
+    bw.byte(op)
+    bw.u32(li + 1)
+    copyFrom = r.p
+  }
   const flushRaw = (to: number) => {
     if (to > copyFrom) bw.bytes(b.subarray(copyFrom, to))
     copyFrom = to
@@ -1053,32 +1233,31 @@ function instrumentBody(
           w.s64(entryCost)
           w.byte(0x7d) // i64.sub
           if (counted) {
+            // gas left | (stack left - frame), one sign test for both
             w.byte(0x22) // local.tee t64
             w.u32(t64)
             w.byte(0x24) // global.set G
             w.u32(G)
-            w.byte(0x23) // global.get S
-            w.u32(S)
-            w.byte(0x41) // i32.const frame
-            w.s64(frame)
-            w.byte(0x6a) // i32.add
-            w.byte(0x22) // local.tee t32
-            w.u32(t32)
-            w.byte(0x24) // global.set S
-            w.u32(S)
             w.byte(0x20) // local.get t64
             w.u32(t64)
+            w.byte(0x20) // local.get s
+            w.u32(sIdx)
+            w.byte(0x41) // i32.const frame
+            w.s64(frame)
+            w.byte(0x6b) // i32.sub
+            w.byte(0x22) // local.tee s
+            w.u32(sIdx)
+            w.byte(0xac) // i64.extend_i32_s
+            w.byte(0x84) // i64.or
             w.byte(0x42) // i64.const 0
             w.byte(0)
             w.byte(0x53) // i64.lt_s
-            w.byte(0x20) // local.get t32
-            w.u32(t32)
-            w.byte(0x41) // i32.const limit
-            w.s64(ctx.stackLimit)
-            w.byte(0x4b) // i32.gt_u
-            w.byte(0x72) // i32.or
             w.byte(0x04) // if
             w.byte(0x40)
+            w.byte(0x41) // i32.const limit + 1 (the runtime reads S after the trap; gas wins)
+            w.s64(ctx.stackLimit + 1)
+            w.byte(0x24) // global.set S
+            w.u32(S)
             w.byte(0x00) // unreachable
             w.byte(0x0b) // end
           } else {
@@ -1086,16 +1265,6 @@ function instrumentBody(
             w.u32(G)
           }
           w.bytes(bw.buf.subarray(0, bw.len))
-          if (counted) {
-            // epilogue
-            w.byte(0x23)
-            w.u32(S)
-            w.byte(0x41)
-            w.s64(frame)
-            w.byte(0x6b) // i32.sub
-            w.byte(0x24)
-            w.u32(S)
-          }
           w.byte(0x0b)
           return
         }
@@ -1152,6 +1321,12 @@ function instrumentBody(
         if (ti === undefined) throw malformed(`call of function ${f}`, at)
         const t = ctx.types[ti]
         charge(ins.call, at)
+        if (f >= imported) {
+          // pass the stack units left
+          flushRaw(at)
+          bw.byte(0x20)
+          bw.u32(sIdx)
+        }
         hasCall = true
         pop(t.params.length)
         push(t.results.length)
@@ -1173,6 +1348,18 @@ function instrumentBody(
         const t = ctx.types[ti]
         if (!t) throw malformed(`call_indirect type ${ti}`, at)
         charge(ins.callIndirect, at)
+        // every table entry has the extended type: pass the stack units under the table index
+        flushRaw(at)
+        bw.byte(0x21) // local.set t32
+        bw.u32(t32)
+        bw.byte(0x20) // local.get s
+        bw.u32(sIdx)
+        bw.byte(0x20) // local.get t32
+        bw.u32(t32)
+        bw.byte(0x11)
+        bw.u32(ctx.extendedType(ti))
+        bw.byte(0)
+        copyFrom = r.p
         hasCall = true
         pop(1 + t.params.length)
         push(t.results.length)
@@ -1186,20 +1373,29 @@ function instrumentBody(
         charge(ins.branch, at)
         pop(2)
         break
-      case 0x20: // local.get
-        r.u32()
+      case 0x20: {
+        // local.get
+        const li = r.u32()
         charge(ins.simple, at)
+        if (li >= nParams) renumberLocal(op, li, at)
         push(1)
         break
-      case 0x21: // local.set
-        r.u32()
+      }
+      case 0x21: {
+        // local.set
+        const li = r.u32()
         charge(ins.simple, at)
+        if (li >= nParams) renumberLocal(op, li, at)
         pop(1)
         break
-      case 0x22: // local.tee
-        r.u32()
+      }
+      case 0x22: {
+        // local.tee
+        const li = r.u32()
         charge(ins.simple, at)
+        if (li >= nParams) renumberLocal(op, li, at)
         break
+      }
       case 0x23: // global.get
         r.u32()
         charge(ins.simple, at)

@@ -11,7 +11,7 @@ export const ABI_VERSION = 1
  * Version of the instrumentation. It is written into every instrumented module (custom section
  * `aureon.instrument`), so stored code keeps the metering it was deployed with.
  */
-export const INSTRUMENT_VERSION = 1
+export const INSTRUMENT_VERSION = 2
 
 /** Name of the custom section the instrumenter appends. */
 export const INSTRUMENT_SECTION = 'aureon.instrument'
@@ -44,9 +44,10 @@ export const AMOUNT_SIZE = 16
 export const MAX_U128 = (1n << 128n) - 1n
 
 /**
- * Stack limiter: each function call adds its frame cost
- * (`STACK_FRAME_OVERHEAD + params + locals + max operand stack height`) to an injected counter;
- * a call that would take the counter past `STACK_LIMIT` traps with ERR_STACK_LIMIT. The limit
+ * Stack limiter: each function call subtracts its frame cost
+ * (`STACK_FRAME_OVERHEAD + params + locals + max operand stack height`) from the stack units left
+ * (an extra last i32 parameter of every defined function since INSTRUMENT_VERSION 2); a call that
+ * would use more than `STACK_LIMIT` units traps with ERR_STACK_LIMIT. The limit
  * keeps V8's own stack (about 1 MB) far away on every Node.js version.
  */
 export const STACK_LIMIT = 32_768

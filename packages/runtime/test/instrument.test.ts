@@ -215,13 +215,70 @@ describe('[instrumentContract]: refused modules name the rule', () => {
     expect([...r.output]).toEqual([3, 0, 0, 0, 0, 0, 0, 0, 7, 7, 7, 7, 7, 7, 7, 7])
   })
 
+  it('passes the stack units through tables, element forms, host imports and export thunks', async () => {
+    const code = await wat(`(module
+      (import "env" "gas_left" (func $gas (result i64)))
+      (import "env" "return_data" (func $ret (param i32 i32)))
+      (memory (export "memory") 1)
+      (type $g (func (result i64)))
+      (type $add (func (param i64 i64) (result i64)))
+      (table 6 funcref)
+      (elem (i32.const 0) $gas $sum)
+      (elem (table 0) (i32.const 2) func $gas)
+      (elem (i32.const 3) funcref (ref.func $gas) (ref.null func))
+      (elem $p func $gas $sum)
+      (elem $q funcref (ref.func $sum))
+      (elem declare func $gas)
+      (func $sum (param i64 i64) (result i64) (local i64)
+        (local.set 2 (i64.add (local.get 0) (local.get 1)))
+        (local.get 2))
+      (func (export "pair") (param i64 i64) (result i64) (call $sum (local.get 0) (local.get 1)))
+      (func (export "run") (local i64)
+        (table.init $p (i32.const 4) (i32.const 0) (i32.const 2))
+        (elem.drop $q)
+        (local.set 0 (call_indirect (type $g) (i32.const 0)))
+        (local.set 0 (i64.sub (local.get 0) (call_indirect (type $g) (i32.const 2))))
+        (local.set 0 (i64.add (local.get 0) (call_indirect (type $g) (i32.const 3))))
+        (local.set 0 (i64.add (local.get 0) (call_indirect (type $g) (i32.const 4))))
+        (i64.store (i32.const 0)
+          (call_indirect (type $add) (i64.const 40) (local.get 0) (i32.const 5)))
+        (i64.store (i32.const 8) (call_indirect (type $add) (i64.const 1) (i64.const 2) (i32.const 1)))
+        (call $ret (i32.const 0) (i32.const 16)))
+      (export "run2" (func 4)))`)
+    const { code: out, info } = instrumentContract(code)
+    expect(info.callable).toEqual(['run', 'run2'])
+    expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true)
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(out as Uint8Array<ArrayBuffer>), {
+      env: { gas_left: () => 5n, return_data: () => {} },
+    })
+    ;(inst.exports.__aureon_gas as WebAssembly.Global).value = 1_000_000n
+    expect((inst.exports.pair as (a: bigint, b: bigint) => bigint)(2n, 3n)).toBe(5n)
+    const rt = new ContractRuntime()
+    const state = new MockRuntimeState()
+    const ctx = {
+      sender: addr(1),
+      senderNonce: 0n,
+      blockHeight: 1n,
+      blockTimestamp: 0n,
+      gasLimit: 1_000_000n,
+    }
+    const d = await rt.deploy(state, ctx, { code, args: new Uint8Array(), value: 0n })
+    expect(d.status).toBe('Success')
+    const call = { contract: d.contractAddress!, args: new Uint8Array(), value: 0n }
+    const r = await rt.call(state, ctx, { ...call, function: 'run' })
+    expect(r.status).toBe('Success')
+    expect(readU64le(r.output.subarray(8))).toBe(3n)
+    const r2 = await rt.call(state, ctx, { ...call, function: 'run2' })
+    expect(r2.gasUsed).toBe(r.gasUsed)
+  })
+
   it('is deterministic and versioned', async () => {
     const code = await exampleContract('counter.wat')
     const a = instrumentContract(code)
     const b = instrumentContract(code.slice())
     expect(Buffer.compare(a.code, b.code)).toBe(0)
     const meta = readInstrumentation(a.code)
-    expect(meta?.version).toBe(1)
+    expect(meta?.version).toBe(2)
     expect(Buffer.compare(meta!.originalHash, a.info.originalHash)).toBe(0)
     expect(readInstrumentation(code)).toBeUndefined()
     expect(
