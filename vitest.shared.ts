@@ -27,8 +27,9 @@ export function defineAureonConfig(opts: AureonVitestOptions = {}) {
     },
     test: {
       include: ['test/**/*.test.ts'],
-      testTimeout: opts.testTimeout ?? 30_000,
-      hookTimeout: 60_000,
+      // generous: a loaded 2-core CI machine is slow; speed is measured in benchmarks, not here
+      testTimeout: opts.testTimeout ?? 120_000,
+      hookTimeout: 120_000,
       coverage: {
         provider: 'v8',
         include: ['src/**/*.ts'],
