@@ -216,16 +216,18 @@ class ChunkCutter {
     this.totalRaw += raw.length
     const level = this.opts.level ?? DEFAULT_ZSTD_LEVEL
     const compressed = compressChunk(raw, level)
-    const job = compressed.then((c) => {
+    compressed.catch(() => {}) // surfaced through the write chain
+    // writes are chained in chunk order (a packed file is written sequentially), compression of
+    // the next chunks overlaps them
+    const job = this.writeChain.then(async () => {
+      const c = await compressed
       info.hash = sha256(c)
       info.compressedSize = c.length
-      this.writeChain = this.writeChain.then(async () => {
-        await this.sink.writeChunk(index, c)
-        this.totalCompressed += c.length
-        this.report()
-      })
-      return this.writeChain
+      await this.sink.writeChunk(index, c)
+      this.totalCompressed += c.length
+      this.report()
     })
+    this.writeChain = job
     this.inflight.push(job)
     if (this.inflight.length >= 2) await this.inflight.shift()
     if (this.opts.signal?.aborted) {

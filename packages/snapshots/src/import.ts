@@ -14,6 +14,7 @@ import {
   EMPTY_TRIE_ROOT,
   IMPORT_COMPLETE_KEY,
   IMPORT_META_NAMESPACE,
+  IMPORT_STARTED_KEY,
 } from './params.js'
 import type {
   ChunkSource,
@@ -58,6 +59,11 @@ export async function getImportStatus(opts: {
     blockHash: v.slice(16, 48),
     stateRoot: v.slice(48, 80),
   }
+}
+
+async function isEmpty(store: KVStore): Promise<boolean> {
+  for await (const _ of store.iterate({ limit: 1 })) return false
+  return true
 }
 
 async function clearStore(store: KVStore): Promise<void> {
@@ -134,8 +140,18 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         `namespace '${namespace}' already holds a completed import: discard it or choose another namespace`,
       )
     }
+    const meta = target.namespace(IMPORT_META_NAMESPACE)
+    if (await meta.get(IMPORT_STARTED_KEY)) {
+      await discardImport({ db: opts.db, namespace }) // leftovers of a crashed import
+    } else if (!(await isEmpty(target)) || !(await isEmpty(target.namespace(CODE_NAMESPACE)))) {
+      // never wipe data this library did not write (e.g. a node's live 'state' namespace)
+      throw new SnapshotError(
+        SnapshotErrorCode.TARGET_NOT_EMPTY,
+        `namespace '${namespace}' holds data that is not an unfinished import: choose a fresh namespace`,
+      )
+    }
     wrote = true
-    await discardImport({ db: opts.db, namespace }) // leftovers of a crashed import
+    await meta.put(IMPORT_STARTED_KEY, new Uint8Array([1]))
     const storageRoots = new Map<string, string>()
     const ranges = new Map<string, [bigint, bigint][]>()
     const codeRefs = new Set<string>()

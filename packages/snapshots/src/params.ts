@@ -26,6 +26,8 @@ export const EMPTY_CODE_HASH = new Uint8Array(
 export const CODE_NAMESPACE = 'code'
 /** Key (in the import namespace's `meta` sub-namespace) written when an import is complete. */
 export const IMPORT_COMPLETE_KEY = new TextEncoder().encode('import-complete')
+/** Key (in the import namespace's `meta` sub-namespace) written before an import writes anything. */
+export const IMPORT_STARTED_KEY = new TextEncoder().encode('import-started')
 /** Name of the sub-namespace of an import target that holds import bookkeeping. */
 export const IMPORT_META_NAMESPACE = 'snapshot-meta'
 /** File name of chunk `i` inside a snapshot folder. */

@@ -15,6 +15,8 @@ import {
   encodeManifest,
   exportSnapshot,
   getImportStatus,
+  IMPORT_META_NAMESPACE,
+  IMPORT_STARTED_KEY,
   importSnapshot,
   isSnapshotError,
   MANIFEST_FILE,
@@ -269,6 +271,20 @@ describe('[snapshots]: crash safety', () => {
   it('overwrites leftovers of a crashed import, then refuses a second import', async () => {
     const { db } = await nodeWithState()
     await db.namespace(DEFAULT_IMPORT_NAMESPACE).put(seeded('junk'), new Uint8Array([1]))
+    // data it did not write is never wiped: the node's live namespace is refused
+    await expect(
+      importSnapshot({ source: snapDir, db, namespace: 'state', expect: { chainId: 7n } }),
+    ).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_TARGET_NOT_EMPTY' })
+    await expect(
+      importSnapshot({ source: snapDir, db, expect: { chainId: 7n } }),
+    ).rejects.toMatchObject({
+      code: 'ERR_SNAPSHOT_TARGET_NOT_EMPTY',
+    })
+    // leftovers of a crashed import (started marker present) are cleared
+    await db
+      .namespace(DEFAULT_IMPORT_NAMESPACE)
+      .namespace(IMPORT_META_NAMESPACE)
+      .put(IMPORT_STARTED_KEY, new Uint8Array([1]))
     const r = await importSnapshot({ source: snapDir, db, expect: { chainId: 7n } })
     expect(await db.namespace(r.namespace).get(seeded('junk'))).toBeUndefined()
     expect(await db.namespace(r.namespace).get(stateRoot)).toBeDefined()

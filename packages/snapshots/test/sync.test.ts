@@ -98,3 +98,15 @@ describe('[sync]: chunks from several sources', () => {
     ).toThrow()
   })
 })
+
+describe('[export]: packed files', () => {
+  it('writes chunks in order even when compression finishes out of order', async () => {
+    const src = await openSnapshot(join(tmp, 's.aursnap'))
+    const m = await src.manifest()
+    for (let i = 0; i < m.chunks.length; i++) {
+      const b = await src.chunk(i)
+      expect(b.length).toBe(m.chunks[i].compressedSize)
+    }
+    await src.close?.()
+  })
+})
