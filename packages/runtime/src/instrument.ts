@@ -404,17 +404,17 @@ export function instrumentContract(
   let exportsMemory = false
   const expSec = byId(7)
   let exportCount = 0
-  // function exports: [start of the entry's name, function index, end of the entry]
+  // function exports: [start of the entry's index, function index, end of the entry]
   const funcExports: number[] = []
   if (expSec) {
     const er = new Reader(input, expSec.start, expSec.end)
     exportCount = er.u32()
     for (let i = 0; i < exportCount; i++) {
-      const entryStart = er.p
       const name = er.name()
       const kind = er.u8()
+      const idxStart = er.p
       const idx = er.u32()
-      if (kind === 0) funcExports.push(entryStart, idx, er.p)
+      if (kind === 0) funcExports.push(idxStart, idx, er.p)
       if (name.startsWith('__aureon')) {
         throw refuse(
           Code.RESERVED_NAME,
@@ -487,11 +487,11 @@ export function instrumentContract(
   const totalFuncs = funcTypes.length
   const thunkTarget: number[] = []
   const thunkType: number[] = []
-  const exportThunk = new Map<number, number>()
+  const exportThunk: number[] = new Array(totalFuncs).fill(-1) // thunk of an exported function
   for (let i = 0; i < funcExports.length; i += 3) {
     const f = funcExports[i + 1]
-    if (f < importedFuncs || exportThunk.has(f)) continue
-    exportThunk.set(f, totalFuncs + thunkTarget.length)
+    if (f < importedFuncs || exportThunk[f] >= 0) continue
+    exportThunk[f] = totalFuncs + thunkTarget.length
     thunkTarget.push(f)
     thunkType.push(funcTypes[f])
   }
@@ -541,7 +541,7 @@ export function instrumentContract(
       body.len = 0
       instrumentBody(ctx, importedFuncs + i, start, end, body)
       out.u32(body.len)
-      out.bytes(body.buf.subarray(0, body.len))
+      out.copy(body.buf, 0, body.len)
       cr.p = end
     }
     writeThunks(out)
@@ -555,10 +555,12 @@ export function instrumentContract(
     codeOut = out.finish()
   }
   function writeThunks(out: Writer): void {
+    const thunkWriter = new Writer(64)
     for (let k = 0; k < thunkTarget.length; k++) {
       const f = thunkTarget[k]
       const np = types[funcTypes[f]].params.length
-      const tw = new Writer(16 + 2 * np)
+      const tw = thunkWriter
+      tw.len = 0
       tw.u32(0) // no locals
       for (let p = 0; p < np; p++) {
         tw.byte(0x20)
@@ -572,7 +574,7 @@ export function instrumentContract(
       tw.u32(f)
       tw.byte(0x0b)
       out.u32(tw.len)
-      out.bytes(tw.buf.subarray(0, tw.len))
+      out.copy(tw.buf, 0, tw.len)
     }
   }
   let funcOut: Uint8Array | undefined
@@ -626,15 +628,11 @@ export function instrumentContract(
       // function exports name their thunks
       let from = er.p
       for (let i = 0; i < funcExports.length; i += 3) {
-        const thunk = exportThunk.get(funcExports[i + 1])
-        if (thunk === undefined) continue
-        const entryEnd = funcExports[i + 2]
-        const nr = new Reader(input, funcExports[i], entryEnd)
-        nr.name()
-        nr.u8()
-        gw.bytes(input.subarray(from, nr.p))
+        const thunk = exportThunk[funcExports[i + 1]]
+        if (thunk < 0) continue
+        gw.copy(input, from, funcExports[i])
         gw.u32(thunk)
-        from = entryEnd
+        from = funcExports[i + 2]
       }
       gw.bytes(input.subarray(from, existing.end))
     }
@@ -862,6 +860,32 @@ function skipConstExpr(r: Reader): void {
   }
 }
 
+function bodyErr(
+  funcIndex: number,
+  code: RuntimeErrorCode,
+  rule: string,
+  msg: string,
+  op: string,
+  at: number,
+): RuntimeError {
+  return refuse(code, rule, `function ${funcIndex} uses ${op} at byte ${at}: ${msg}`, {
+    functionIndex: funcIndex,
+    opcode: op,
+    offset: at,
+  })
+}
+
+function multiMemory(funcIndex: number, op: string, at: number): RuntimeError {
+  return bodyErr(
+    funcIndex,
+    Code.UNSUPPORTED_FEATURE,
+    'one memory (no multi-memory)',
+    'memory index',
+    op,
+    at,
+  )
+}
+
 interface BodyContext {
   input: Uint8Array
   types: FuncType[]
@@ -889,6 +913,17 @@ const ENTRY = -2 // charge target: the prologue
 const NONE = -1 // no charge emitted yet for the current block
 
 const bodyWriter = new Writer(1 << 16)
+// control stacks of instrumentBody, reused from function to function
+const S_KINDS: number[] = []
+const S_BASES: number[] = []
+const S_NRES: number[] = []
+const S_NPAR: number[] = []
+const S_DEAD: boolean[] = []
+const S_HTARGET: number[] = []
+const S_HBASE: number[] = []
+const S_HMAX: number[] = []
+/** readBlockType packs (params, results) as params * BT_SPLIT + results. */
+const BT_SPLIT = 0x200000
 
 /**
  * Instruments one function body: writes its new locals and instructions to `w`.
@@ -915,14 +950,6 @@ function instrumentBody(
   const r = new Reader(b, start, end)
   const type = ctx.types[ctx.funcTypes[funcIndex]]
   const ins = ctx.schedule.instructions
-  const err = (code: RuntimeErrorCode, rule: string, msg: string, op: string, at: number) =>
-    refuse(code, rule, `function ${funcIndex} uses ${op} at byte ${at}: ${msg}`, {
-      functionIndex: funcIndex,
-      opcode: op,
-      offset: at,
-    })
-  const multiMemory = (op: string, at: number) =>
-    err(Code.UNSUPPORTED_FEATURE, 'one memory (no multi-memory)', 'memory index', op, at)
 
   // locals
   const nGroups = r.u32()
@@ -931,7 +958,9 @@ function instrumentBody(
   for (let g = 0; g < nGroups; g++) {
     const count = r.u32()
     const vt = r.u8()
-    checkValType(vt, `function ${funcIndex} local`, { functionIndex: funcIndex })
+    if (vt !== I32 && vt !== I64) {
+      checkValType(vt, `function ${funcIndex} local`, { functionIndex: funcIndex })
+    }
     nLocals += count
     if (nLocals > MAX_LOCALS) {
       throw refuse(
@@ -1039,15 +1068,31 @@ function instrumentBody(
   else bw.s64(ctx.blockTypeFor(type.results))
 
   // control stack
-  const kinds: number[] = [Frame.Func]
-  const bases: number[] = [0]
-  const nres: number[] = [type.results.length]
-  const npar: number[] = [0]
-  const dead: boolean[] = [false]
+  const kinds = S_KINDS
+  const bases = S_BASES
+  const nres = S_NRES
+  const npar = S_NPAR
+  const dead = S_DEAD
+  kinds.length = 0
+  bases.length = 0
+  nres.length = 0
+  npar.length = 0
+  dead.length = 0
+  kinds.push(Frame.Func)
+  bases.push(0)
+  nres.push(type.results.length)
+  npar.push(0)
+  dead.push(false)
   // if-hoisting per frame: charge target of the block before the `if`, its cost, branch max
-  const hTarget: number[] = [NONE]
-  const hBase: number[] = [0]
-  const hMax: number[] = [0]
+  const hTarget = S_HTARGET
+  const hBase = S_HBASE
+  const hMax = S_HMAX
+  hTarget.length = 0
+  hBase.length = 0
+  hMax.length = 0
+  hTarget.push(NONE)
+  hBase.push(0)
+  hMax.push(0)
   let height = 0
   let maxHeight = 0
   let copyFrom = r.p
@@ -1077,15 +1122,15 @@ function instrumentBody(
     dead[dead.length - 1] = true
     height = bases[bases.length - 1]
   }
-  const readBlockType = (): [number, number] => {
+  const readBlockType = (): number => {
     const first = b[r.p]
     if (first === 0x40) {
       r.p++
-      return [0, 0]
+      return 0
     }
     if (first === I32 || first === I64) {
       r.p++
-      return [0, 1]
+      return 1
     }
     if (first >= 0x40 && first < 0x80) {
       const at = r.p
@@ -1098,7 +1143,7 @@ function instrumentBody(
     const idx = r.s33()
     const t = ctx.types[idx]
     if (!t) throw malformed(`block type index ${idx}`, r.p)
-    return [t.params.length, t.results.length]
+    return t.params.length * BT_SPLIT + t.results.length
   }
   // a local after the parameters moves up by one (the stack parameter sits between)
   const renumberLocal = (op: number, li: number, at: number) => {
@@ -1108,7 +1153,7 @@ function instrumentBody(
     copyFrom = r.p
   }
   const flushRaw = (to: number) => {
-    if (to > copyFrom) bw.bytes(b.subarray(copyFrom, to))
+    if (to > copyFrom) bw.copy(b, copyFrom, to)
     copyFrom = to
   }
   // adds the cost of the instruction starting at `at`, emitting the block's charge first if needed
@@ -1161,7 +1206,9 @@ function instrumentBody(
           charge(ins.branch, at)
           pop(1)
         }
-        const [p, res] = readBlockType()
+        const bt = readBlockType()
+        const p = Math.floor(bt / BT_SPLIT)
+        const res = bt % BT_SPLIT
         pop(p)
         kinds.push(op === 0x02 ? Frame.Block : op === 0x03 ? Frame.Loop : Frame.If)
         bases.push(height)
@@ -1264,7 +1311,7 @@ function instrumentBody(
             w.byte(0x24) // global.set G (bounded work: loops check on their own)
             w.u32(G)
           }
-          w.bytes(bw.buf.subarray(0, bw.len))
+          w.copy(bw.buf, 0, bw.len)
           w.byte(0x0b)
           return
         }
@@ -1337,7 +1384,8 @@ function instrumentBody(
         const ti = r.u32()
         const table = r.u32()
         if (table !== 0) {
-          throw err(
+          throw bodyErr(
+            funcIndex,
             Code.UNSUPPORTED_FEATURE,
             'one table',
             'only table 0 exists',
@@ -1419,7 +1467,7 @@ function instrumentBody(
       case 0x34:
       case 0x35: {
         // loads
-        if (r.u32() >= 64) throw multiMemory(opcodeName(op), at)
+        if (r.u32() >= 64) throw multiMemory(funcIndex, opcodeName(op), at)
         r.u32()
         charge(ins.load, at)
         pop(1)
@@ -1434,20 +1482,20 @@ function instrumentBody(
       case 0x3d:
       case 0x3e: {
         // stores
-        if (r.u32() >= 64) throw multiMemory(opcodeName(op), at)
+        if (r.u32() >= 64) throw multiMemory(funcIndex, opcodeName(op), at)
         r.u32()
         charge(ins.store, at)
         pop(2)
         break
       }
       case 0x3f: // memory.size
-        if (r.u8() !== 0) throw multiMemory(opcodeName(op), at)
+        if (r.u8() !== 0) throw multiMemory(funcIndex, opcodeName(op), at)
         charge(ins.memorySize, at)
         push(1)
         break
       case 0x40: {
         // memory.grow: charged per page before it runs
-        if (r.u8() !== 0) throw multiMemory(opcodeName(op), at)
+        if (r.u8() !== 0) throw multiMemory(funcIndex, opcodeName(op), at)
         charge(ins.simple, at)
         flushRaw(at)
         dynamicCharge(ins.memoryGrow, ins.memoryGrowPerPage, 0)
@@ -1469,7 +1517,8 @@ function instrumentBody(
       case 0xfc: {
         const sub = r.u32()
         if (sub < 8) {
-          throw err(
+          throw bodyErr(
+            funcIndex,
             Code.FLOAT,
             'no floats',
             'floats are refused (NaN bits differ between machines)',
@@ -1481,13 +1530,14 @@ function instrumentBody(
           // memory.init, memory.copy, memory.fill, table.init, table.copy: charged per byte
           if (sub === 8 || sub === 12) {
             r.u32()
-            if (r.u32() !== 0 && sub === 8) throw multiMemory(opcodeName(op, sub), at)
+            if (r.u32() !== 0 && sub === 8) throw multiMemory(funcIndex, opcodeName(op, sub), at)
           } else if (sub === 10 || sub === 14) {
             const a = r.u32()
             const c = r.u32()
-            if (sub === 10 && (a !== 0 || c !== 0)) throw multiMemory(opcodeName(op, sub), at)
+            if (sub === 10 && (a !== 0 || c !== 0))
+              throw multiMemory(funcIndex, opcodeName(op, sub), at)
           } else if (r.u8() !== 0) {
-            throw multiMemory(opcodeName(op, sub), at)
+            throw multiMemory(funcIndex, opcodeName(op, sub), at)
           }
           charge(ins.simple, at)
           flushRaw(at)
@@ -1498,7 +1548,8 @@ function instrumentBody(
           r.u32()
           charge(ins.drop, at)
         } else {
-          throw err(
+          throw bodyErr(
+            funcIndex,
             Code.UNSUPPORTED_FEATURE,
             'features: WebAssembly 1.0 + mutable-globals, sign-extension, bulk-memory, multi-value',
             'reference-types table instructions are refused',
@@ -1510,7 +1561,8 @@ function instrumentBody(
       }
       default: {
         if (isFloatOpcode(op)) {
-          throw err(
+          throw bodyErr(
+            funcIndex,
             Code.FLOAT,
             'no floats',
             'floats are refused (NaN bits differ between machines)',
@@ -1520,11 +1572,19 @@ function instrumentBody(
         }
         if (op === 0xfd) {
           const sub = r.u32()
-          throw err(Code.UNSUPPORTED_FEATURE, 'no SIMD', 'SIMD is refused', opcodeName(op, sub), at)
+          throw bodyErr(
+            funcIndex,
+            Code.UNSUPPORTED_FEATURE,
+            'no SIMD',
+            'SIMD is refused',
+            opcodeName(op, sub),
+            at,
+          )
         }
         if (op === 0xfe) {
           const sub = r.u32()
-          throw err(
+          throw bodyErr(
+            funcIndex,
             Code.UNSUPPORTED_FEATURE,
             'no threads and atomics',
             'atomics are refused',
@@ -1540,7 +1600,14 @@ function instrumentBody(
               : op === 0x14 || op === 0x15 || op === 0xfb || (op >= 0xd3 && op <= 0xd6)
                 ? 'no GC'
                 : 'features: WebAssembly 1.0 + mutable-globals, sign-extension, bulk-memory, multi-value'
-        throw err(Code.UNSUPPORTED_FEATURE, rule, 'this instruction is refused', opcodeName(op), at)
+        throw bodyErr(
+          funcIndex,
+          Code.UNSUPPORTED_FEATURE,
+          rule,
+          'this instruction is refused',
+          opcodeName(op),
+          at,
+        )
       }
     }
   }

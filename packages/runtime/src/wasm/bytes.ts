@@ -105,6 +105,19 @@ export class Writer {
     this.len += v.length
   }
 
+  /** Appends `src[from..to)` (a plain loop for short runs: no subarray allocation). */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from
+    if (this.len + n > this.buf.length) this.grow(n)
+    if (n > 32) this.buf.set(src.subarray(from, to), this.len)
+    else {
+      const buf = this.buf
+      let o = this.len
+      for (let i = from; i < to; i++) buf[o++] = src[i]
+    }
+    this.len += n
+  }
+
   u32(v: number): void {
     do {
       let byte = v & 0x7f
