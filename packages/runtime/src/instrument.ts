@@ -1073,11 +1073,11 @@ function instrumentBody(
   const nres = S_NRES
   const npar = S_NPAR
   const dead = S_DEAD
-  kinds.length = 0
-  bases.length = 0
-  nres.length = 0
-  npar.length = 0
-  dead.length = 0
+  if (kinds.length !== 0) kinds.length = 0 // (after a refusal; a body ends with them empty)
+  if (bases.length !== 0) bases.length = 0
+  if (nres.length !== 0) nres.length = 0
+  if (npar.length !== 0) npar.length = 0
+  if (dead.length !== 0) dead.length = 0
   kinds.push(Frame.Func)
   bases.push(0)
   nres.push(type.results.length)
@@ -1087,9 +1087,9 @@ function instrumentBody(
   const hTarget = S_HTARGET
   const hBase = S_HBASE
   const hMax = S_HMAX
-  hTarget.length = 0
-  hBase.length = 0
-  hMax.length = 0
+  if (hTarget.length !== 0) hTarget.length = 0
+  if (hBase.length !== 0) hBase.length = 0
+  if (hMax.length !== 0) hMax.length = 0
   hTarget.push(NONE)
   hBase.push(0)
   hMax.push(0)

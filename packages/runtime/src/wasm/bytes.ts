@@ -25,6 +25,13 @@ export class Reader {
   }
 
   u32(): number {
+    if (this.p < this.end) {
+      const first = this.b[this.p]
+      if (first < 0x80) {
+        this.p++
+        return first
+      }
+    }
     let result = 0
     let shift = 0
     for (let i = 0; i < 5; i++) {
@@ -119,6 +126,11 @@ export class Writer {
   }
 
   u32(v: number): void {
+    if (v < 0x80) {
+      if (this.len >= this.buf.length) this.grow(1)
+      this.buf[this.len++] = v
+      return
+    }
     do {
       let byte = v & 0x7f
       v = Math.floor(v / 128)
