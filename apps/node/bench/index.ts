@@ -32,6 +32,18 @@ interface LoadResult {
   committed: number
 }
 
+/** Retries a request that failed on a transport error (a busy node may drop a kept-alive socket). */
+async function retry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (i >= attempts || (e as { code?: string }).code?.startsWith('ERR_NONCE')) throw e
+      await new Promise((r) => setTimeout(r, 200 * i))
+    }
+  }
+}
+
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
@@ -61,7 +73,7 @@ async function drive(clients: RPCClient[], chainId: bigint): Promise<LoadResult>
     )
     return bytesToHex(encodeTransaction(tx))
   })
-  const startHeight = (await clients[0].getHead()).height
+  const startHeight = (await retry(() => clients[0].getHead())).height
   const submitted = new Map<string, number>()
   const t0 = performance.now()
   // senders submit in order (nonces), several requests in flight
@@ -72,7 +84,7 @@ async function drive(clients: RPCClient[], chainId: bigint): Promise<LoadResult>
     lanes.map(async (lane, k) => {
       for (const tx of lane) {
         const c = clients[k % clients.length]
-        const r = await c.sendTx({ tx })
+        const r = await retry(() => c.sendTx({ tx }))
         submitted.set(r.hash, performance.now())
       }
     }),
@@ -118,6 +130,9 @@ async function devRun(): Promise<LoadResult> {
   try {
     const url = (await node.waitFor(/Listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]
     return await drive([createClient({ url, timeoutMs: 30_000 })], 1337n)
+  } catch (e) {
+    console.error(node.output().slice(-3000))
+    throw e
   } finally {
     await node.stop()
     removeDir(dir)

@@ -288,21 +288,14 @@ describe('[instrumentContract]: refused modules name the rule', () => {
 })
 
 describe('[instrumentContract]: speed', () => {
-  it('instruments a 512 KiB module well under a second', async () => {
+  it('instruments a 512 KiB module into a valid module (its time is the runtime.instrument.512k benchmark)', async () => {
     const code = await bigModule(512 * 1024)
     expect(code.length).toBeGreaterThan(400 * 1024)
     expect(code.length).toBeLessThanOrEqual(MAX_CODE_SIZE)
-    let ms = Number.POSITIVE_INFINITY
-    let out = instrumentContract(code)
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now()
-      out = instrumentContract(code)
-      ms = Math.min(ms, performance.now() - t0)
-    }
-    // the benchmark (runtime.instrument.512k) records the real figure; this bound leaves room for
-    // coverage instrumentation and a loaded CI machine
-    expect(ms).toBeLessThan(3000)
+    const out = instrumentContract(code)
     expect(WebAssembly.validate(out.code)).toBe(true)
+    // the same bytes on every run (and so on every node)
+    expect(instrumentContract(code).code).toEqual(out.code)
   })
 })
 
