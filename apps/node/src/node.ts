@@ -71,6 +71,10 @@ export class AureonNode {
   private engineStarted: Promise<void> = Promise.resolve()
   private lastCommitAt = 0
 
+  readonly logger: Logger
+  private metrics: NodeMetrics | null
+  private config: NodeConfig
+
   private constructor(parts: {
     store: KVStore
     chainStore: ChainStore
@@ -84,8 +88,9 @@ export class AureonNode {
     backend: NodeBackend
     genesisHash: Uint8Array
     logger: Logger
+    metrics: NodeMetrics | null
+    config: NodeConfig
   }) {
-    Object.assign(this, parts)
     this.store = parts.store
     this.chainStore = parts.chainStore
     this.chain = parts.chain
@@ -98,9 +103,9 @@ export class AureonNode {
     this.backend = parts.backend
     this.genesisHash = parts.genesisHash
     this.logger = parts.logger
+    this.metrics = parts.metrics
+    this.config = parts.config
   }
-
-  readonly logger: Logger
 
   /** The RPC base URL (when the API is enabled). */
   get rpcUrl(): string | undefined {
@@ -265,10 +270,10 @@ export class AureonNode {
       backend,
       genesisHash: expected.hash,
       logger,
+      metrics: metrics ?? null,
+      config: cfg,
     })
     nodeRef = node
-    node.metrics = metrics ?? null
-    node.config = cfg
     metrics?.headHeight.set(Number(chain.head().height))
     if (p2p) await p2p.start()
     if (rpc) {
@@ -292,8 +297,6 @@ export class AureonNode {
     return node
   }
 
-  private metrics: NodeMetrics | null = null
-  private config!: NodeConfig
   private snapshotting: Promise<void> = Promise.resolve()
 
   /** Takes an automatic snapshot every `snapshots.every` blocks, keeping the last `keep`. */
