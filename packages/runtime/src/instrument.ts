@@ -946,8 +946,10 @@ function instrumentBody(
   end: number,
   w: Writer,
 ): void {
-  const b = ctx.input
-  const r = new Reader(b, start, end)
+  bodyCtx = ctx
+  bodyFunc = funcIndex
+  b = ctx.input
+  r = new Reader(b, start, end)
   const type = ctx.types[ctx.funcTypes[funcIndex]]
   const ins = ctx.schedule.instructions
 
@@ -974,92 +976,21 @@ function instrumentBody(
     w.byte(vt)
   }
   const nParams = type.params.length
-  const sIdx = nParams // the added parameter: stack units left (locals move up by one)
-  const t64 = nParams + 1 + nLocals
-  const t32 = t64 + 1
+  sIdx = nParams // the added parameter: stack units left (locals move up by one)
+  t64 = nParams + 1 + nLocals
+  t32 = t64 + 1
   const imported = ctx.importedFuncs
   w.u32(1)
   w.byte(I64)
   w.u32(1)
   w.byte(I32)
 
-  const G = ctx.gasGlobal
-  const S = ctx.stackGlobal
-  const bw = bodyWriter
+  G = ctx.gasGlobal
+  S = ctx.stackGlobal
+  bw = bodyWriter
   bw.len = 0
 
-  let entryCost = 0
-  const patch = (target: number, v: number) => {
-    if (target === ENTRY) entryCost = v
-    else bw.patchPadded(target, GAS_PAD, v)
-  }
-  const emitCharge = (checked: boolean): number => {
-    bw.byte(0x23) // global.get G
-    bw.u32(G)
-    bw.byte(0x42) // i64.const cost
-    const at = bw.reserve(GAS_PAD)
-    bw.byte(0x7d) // i64.sub
-    if (!checked) {
-      bw.byte(0x24) // global.set G
-      bw.u32(G)
-      return at
-    }
-    bw.byte(0x22) // local.tee t64
-    bw.u32(t64)
-    bw.byte(0x24)
-    bw.u32(G)
-    bw.byte(0x20) // local.get t64
-    bw.u32(t64)
-    bw.byte(0x42) // i64.const 0
-    bw.byte(0)
-    bw.byte(0x53) // i64.lt_s
-    bw.byte(0x04) // if
-    bw.byte(0x40)
-    bw.byte(0x00) // unreachable
-    bw.byte(0x0b) // end
-    return at
-  }
-  // a checked dynamic charge: the i32 count on top of the stack (ceil(n / 2^shift)) times
-  // `per`, plus `base`; leaves the count on the stack
-  const dynamicCharge = (base: number, per: number, shift: number) => {
-    bw.byte(0x21) // local.set t32
-    bw.u32(t32)
-    bw.byte(0x23)
-    bw.u32(G)
-    bw.byte(0x20) // local.get t32
-    bw.u32(t32)
-    bw.byte(0xad) // i64.extend_i32_u
-    if (shift > 0) {
-      bw.byte(0x42)
-      bw.s64((1 << shift) - 1)
-      bw.byte(0x7c) // i64.add
-      bw.byte(0x42)
-      bw.s64(shift)
-      bw.byte(0x88) // i64.shr_u
-    }
-    bw.byte(0x42)
-    bw.s64(per)
-    bw.byte(0x7e) // i64.mul
-    bw.byte(0x42)
-    bw.s64(base)
-    bw.byte(0x7c) // i64.add
-    bw.byte(0x7d) // i64.sub
-    bw.byte(0x22)
-    bw.u32(t64)
-    bw.byte(0x24)
-    bw.u32(G)
-    bw.byte(0x20)
-    bw.u32(t64)
-    bw.byte(0x42)
-    bw.byte(0)
-    bw.byte(0x53)
-    bw.byte(0x04)
-    bw.byte(0x40)
-    bw.byte(0x00)
-    bw.byte(0x0b)
-    bw.byte(0x20) // local.get t32
-    bw.u32(t32)
-  }
+  entryCost = 0
 
   // wrapper block
   bw.byte(0x02)
@@ -1068,11 +999,6 @@ function instrumentBody(
   else bw.s64(ctx.blockTypeFor(type.results))
 
   // control stack
-  const kinds = S_KINDS
-  const bases = S_BASES
-  const nres = S_NRES
-  const npar = S_NPAR
-  const dead = S_DEAD
   if (kinds.length !== 0) kinds.length = 0 // (after a refusal; a body ends with them empty)
   if (bases.length !== 0) bases.length = 0
   if (nres.length !== 0) nres.length = 0
@@ -1084,96 +1010,22 @@ function instrumentBody(
   npar.push(0)
   dead.push(false)
   // if-hoisting per frame: charge target of the block before the `if`, its cost, branch max
-  const hTarget = S_HTARGET
-  const hBase = S_HBASE
-  const hMax = S_HMAX
   if (hTarget.length !== 0) hTarget.length = 0
   if (hBase.length !== 0) hBase.length = 0
   if (hMax.length !== 0) hMax.length = 0
   hTarget.push(NONE)
   hBase.push(0)
   hMax.push(0)
-  let height = 0
-  let maxHeight = 0
-  let copyFrom = r.p
-  let hasCall = false
+  height = 0
+  maxHeight = 0
+  copyFrom = r.p
+  hasCall = false
 
   // the current basic block
-  let chargeAt = ENTRY // where its charge is (ENTRY, NONE or a placeholder in bw)
-  let cost = 0
-  let checked = true
-  let hoistedInto = -1 // index of the if-frame this block is hoisted into, or -1
-
-  const push = (n: number) => {
-    height += n
-    if (height > maxHeight) maxHeight = height
-  }
-  const pop = (n: number) => {
-    height -= n
-    const base = bases[bases.length - 1]
-    if (height < base) {
-      if (!dead[dead.length - 1]) {
-        throw malformed(`operand stack underflow in function ${funcIndex}`, r.p)
-      }
-      height = base
-    }
-  }
-  const setDead = () => {
-    dead[dead.length - 1] = true
-    height = bases[bases.length - 1]
-  }
-  const readBlockType = (): number => {
-    const first = b[r.p]
-    if (first === 0x40) {
-      r.p++
-      return 0
-    }
-    if (first === I32 || first === I64) {
-      r.p++
-      return 1
-    }
-    if (first >= 0x40 && first < 0x80) {
-      const at = r.p
-      r.p++
-      checkValType(first, `function ${funcIndex} block type at byte ${at}`, {
-        functionIndex: funcIndex,
-        offset: at,
-      })
-    }
-    const idx = r.s33()
-    const t = ctx.types[idx]
-    if (!t) throw malformed(`block type index ${idx}`, r.p)
-    return t.params.length * BT_SPLIT + t.results.length
-  }
-  // a local after the parameters moves up by one (the stack parameter sits between)
-  const renumberLocal = (op: number, li: number, at: number) => {
-    flushRaw(at)
-    bw.byte(op)
-    bw.u32(li + 1)
-    copyFrom = r.p
-  }
-  const flushRaw = (to: number) => {
-    if (to > copyFrom) bw.copy(b, copyFrom, to)
-    copyFrom = to
-  }
-  // adds the cost of the instruction starting at `at`, emitting the block's charge first if needed
-  const charge = (c: number, at: number) => {
-    if (chargeAt === NONE && hoistedInto < 0) {
-      flushRaw(at)
-      chargeAt = emitCharge(checked)
-    }
-    cost += c
-  }
-  // the current block ends after the instruction ending at r.p
-  const endBlock = () => {
-    if (hoistedInto >= 0) {
-      if (cost > hMax[hoistedInto]) hMax[hoistedInto] = cost
-    } else if (chargeAt !== NONE) patch(chargeAt, cost)
-    chargeAt = NONE
-    cost = 0
-    checked = false
-    hoistedInto = -1
-  }
+  chargeAt = ENTRY // where its charge is (ENTRY, NONE or a placeholder in bw)
+  cost = 0
+  checked = true
+  hoistedInto = -1 // index of the if-frame this block is hoisted into, or -1
 
   for (;;) {
     if (r.p >= end) throw malformed(`function ${funcIndex} ends without "end"`, r.p)
@@ -1611,6 +1463,188 @@ function instrumentBody(
       }
     }
   }
+}
+
+// state of the body being instrumented (instrumentBody is not re-entrant): module variables, so
+// the helpers below are plain functions and no closures are allocated per body
+let bodyCtx: BodyContext
+let bodyFunc = 0
+let b: Uint8Array = new Uint8Array(0)
+let r: Reader = new Reader(b)
+let G = 0
+let S = 0
+let bw: Writer = bodyWriter
+let t64 = 0
+let t32 = 0
+let sIdx = 0
+let entryCost = 0
+let height = 0
+let maxHeight = 0
+let copyFrom = 0
+let hasCall = false
+let chargeAt = NONE
+let cost = 0
+let checked = false
+let hoistedInto = -1
+const kinds = S_KINDS
+const bases = S_BASES
+const nres = S_NRES
+const npar = S_NPAR
+const dead = S_DEAD
+const hTarget = S_HTARGET
+const hBase = S_HBASE
+const hMax = S_HMAX
+
+function patch(target: number, v: number) {
+  if (target === ENTRY) entryCost = v
+  else bw.patchPadded(target, GAS_PAD, v)
+}
+
+function emitCharge(checked: boolean): number {
+  bw.byte(0x23) // global.get G
+  bw.u32(G)
+  bw.byte(0x42) // i64.const cost
+  const at = bw.reserve(GAS_PAD)
+  bw.byte(0x7d) // i64.sub
+  if (!checked) {
+    bw.byte(0x24) // global.set G
+    bw.u32(G)
+    return at
+  }
+  bw.byte(0x22) // local.tee t64
+  bw.u32(t64)
+  bw.byte(0x24)
+  bw.u32(G)
+  bw.byte(0x20) // local.get t64
+  bw.u32(t64)
+  bw.byte(0x42) // i64.const 0
+  bw.byte(0)
+  bw.byte(0x53) // i64.lt_s
+  bw.byte(0x04) // if
+  bw.byte(0x40)
+  bw.byte(0x00) // unreachable
+  bw.byte(0x0b) // end
+  return at
+}
+
+// a checked dynamic charge: the i32 count on top of the stack (ceil(n / 2^shift)) times
+// `per`, plus `base`; leaves the count on the stack
+function dynamicCharge(base: number, per: number, shift: number) {
+  bw.byte(0x21) // local.set t32
+  bw.u32(t32)
+  bw.byte(0x23)
+  bw.u32(G)
+  bw.byte(0x20) // local.get t32
+  bw.u32(t32)
+  bw.byte(0xad) // i64.extend_i32_u
+  if (shift > 0) {
+    bw.byte(0x42)
+    bw.s64((1 << shift) - 1)
+    bw.byte(0x7c) // i64.add
+    bw.byte(0x42)
+    bw.s64(shift)
+    bw.byte(0x88) // i64.shr_u
+  }
+  bw.byte(0x42)
+  bw.s64(per)
+  bw.byte(0x7e) // i64.mul
+  bw.byte(0x42)
+  bw.s64(base)
+  bw.byte(0x7c) // i64.add
+  bw.byte(0x7d) // i64.sub
+  bw.byte(0x22)
+  bw.u32(t64)
+  bw.byte(0x24)
+  bw.u32(G)
+  bw.byte(0x20)
+  bw.u32(t64)
+  bw.byte(0x42)
+  bw.byte(0)
+  bw.byte(0x53)
+  bw.byte(0x04)
+  bw.byte(0x40)
+  bw.byte(0x00)
+  bw.byte(0x0b)
+  bw.byte(0x20) // local.get t32
+  bw.u32(t32)
+}
+
+function push(n: number) {
+  height += n
+  if (height > maxHeight) maxHeight = height
+}
+
+function pop(n: number) {
+  height -= n
+  const base = bases[bases.length - 1]
+  if (height < base) {
+    if (!dead[dead.length - 1]) {
+      throw malformed(`operand stack underflow in function ${bodyFunc}`, r.p)
+    }
+    height = base
+  }
+}
+
+function setDead() {
+  dead[dead.length - 1] = true
+  height = bases[bases.length - 1]
+}
+
+function readBlockType(): number {
+  const first = b[r.p]
+  if (first === 0x40) {
+    r.p++
+    return 0
+  }
+  if (first === I32 || first === I64) {
+    r.p++
+    return 1
+  }
+  if (first >= 0x40 && first < 0x80) {
+    const at = r.p
+    r.p++
+    checkValType(first, `function ${bodyFunc} block type at byte ${at}`, {
+      functionIndex: bodyFunc,
+      offset: at,
+    })
+  }
+  const idx = r.s33()
+  const t = bodyCtx.types[idx]
+  if (!t) throw malformed(`block type index ${idx}`, r.p)
+  return t.params.length * BT_SPLIT + t.results.length
+}
+
+// a local after the parameters moves up by one (the stack parameter sits between)
+function renumberLocal(op: number, li: number, at: number) {
+  flushRaw(at)
+  bw.byte(op)
+  bw.u32(li + 1)
+  copyFrom = r.p
+}
+
+function flushRaw(to: number) {
+  if (to > copyFrom) bw.copy(b, copyFrom, to)
+  copyFrom = to
+}
+
+// adds the cost of the instruction starting at `at`, emitting the block's charge first if needed
+function charge(c: number, at: number) {
+  if (chargeAt === NONE && hoistedInto < 0) {
+    flushRaw(at)
+    chargeAt = emitCharge(checked)
+  }
+  cost += c
+}
+
+// the current block ends after the instruction ending at r.p
+function endBlock() {
+  if (hoistedInto >= 0) {
+    if (cost > hMax[hoistedInto]) hMax[hoistedInto] = cost
+  } else if (chargeAt !== NONE) patch(chargeAt, cost)
+  chargeAt = NONE
+  cost = 0
+  checked = false
+  hoistedInto = -1
 }
 
 /** Facts about an (instrumented) module the runtime needs to call it. */
