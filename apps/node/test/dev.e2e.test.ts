@@ -134,6 +134,43 @@ describe('[aureon dev]: a transfer and a counter contract through the CLI and th
     expect(info.exports).toEqual(['check_balance', 'increment', 'init', 'send_funds'])
   })
 
+  it('stakes with a BLS key and proof of possession, then starts unbonding', async () => {
+    await runCli(['keys', 'new', '--type', 'bls', '--out', join(dir, 'b0.json')])
+    const stake = JSON.parse(
+      await runCli([
+        'tx',
+        'stake',
+        '--key',
+        join(dir, 'k0.json'),
+        '--amount',
+        '5000',
+        '--bls-key',
+        join(dir, 'b0.json'),
+        '--rpc',
+        url,
+      ]),
+    )
+    expect(stake.receipt.status).toBe('Success')
+    const unstake = JSON.parse(
+      await runCli([
+        'tx',
+        'unstake',
+        '--key',
+        join(dir, 'k0.json'),
+        '--amount',
+        '2000',
+        '--rpc',
+        url,
+      ]),
+    )
+    expect(unstake.receipt.status).toBe('Success')
+    const acc = await createClient({ url }).getAccount({
+      address: addressToHex(accounts[0].address),
+    })
+    expect(acc.stake).toBe('3000')
+    expect(acc.unbonding.map((u) => u.amount)).toEqual(['2000'])
+  })
+
   it('refuses a bad transaction with a coded error and keeps serving', async () => {
     const client = createClient({ url })
     await expect(client.sendTx({ tx: '0x1234' })).rejects.toMatchObject({

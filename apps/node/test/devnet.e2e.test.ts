@@ -103,6 +103,13 @@ describe('[aureon devnet]: four BFT validators over libp2p, real processes', () 
     expect(BigInt(acc.balance)).toBeGreaterThan(12_344n)
   }, 600_000)
 
+  it('lists its peers over the API and with `aureon peers`', async () => {
+    const url = (clients[0] as unknown as { url: string }).url
+    const out = JSON.parse(await runCli(['peers', '--rpc', url]))
+    expect(out.count).toBe(N - 1)
+    expect(out.peers.every((p: { id: string }) => p.id.startsWith('12D3KooW'))).toBe(true)
+  }, 600_000)
+
   it('keeps committing with one validator stopped, and the restarted one catches up', async () => {
     await nodes[3].stop()
     const before = Math.max(...(await heights()).slice(0, 3))
