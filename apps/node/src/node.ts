@@ -222,8 +222,7 @@ export class AureonNode {
       }),
       onSubmitted: (tx) => {
         if (p2p) void p2p.publish('transactions', encodeTransaction(tx)).catch(() => undefined)
-        if (engine instanceof DevEngine && cfg.consensus.blockTime === 0)
-          void engine.notifyTransactions()
+        if (engine instanceof DevEngine && cfg.consensus.blockTime === 0) automine(engine, pool)
       },
     })
     backendRef = backend
@@ -365,6 +364,30 @@ export class AureonNode {
     })()
     return this.stopping
   }
+}
+
+const sealing = new WeakMap<DevEngine, { running: boolean; again: boolean }>()
+
+/**
+ * Automine without one seal per transaction: a burst of submissions while a block is being
+ * sealed is coalesced into the next block (one seal in flight, at most one more queued).
+ */
+function automine(engine: DevEngine, pool: TxPool): void {
+  let s = sealing.get(engine)
+  if (!s) sealing.set(engine, (s = { running: false, again: false }))
+  if (s.running) {
+    s.again = true
+    return
+  }
+  s.running = true
+  const state = s
+  void (async () => {
+    do {
+      state.again = false
+      await engine.notifyTransactions().catch(() => undefined)
+    } while (state.again && pool.size > 0)
+    state.running = false
+  })()
 }
 
 function createEngine(o: {
