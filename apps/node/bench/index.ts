@@ -75,8 +75,33 @@ async function drive(clients: RPCClient[], chainId: bigint): Promise<LoadResult>
   })
   const startHeight = (await retry(() => clients[0].getHead())).height
   const submitted = new Map<string, number>()
+  const committedAt = new Map<string, number>()
+  let height = startHeight
+  let sending = true
   const t0 = performance.now()
-  // senders submit in order (nonces), several requests in flight
+  const progress = setInterval(() => {
+    console.error(
+      `[bench] ${((performance.now() - t0) / 1000).toFixed(1)} s: submitted ${submitted.size}/${TXS}, committed ${committedAt.size}, polled to block ${height}`,
+    )
+  }, 5000)
+  // The poller runs while transactions are being sent, so a commit is timed when it happens.
+  const poll = until(
+    async () => {
+      const head = (await clients[0].getHead()).height
+      while (height < head) {
+        const b = await clients[0].getBlock({ id: height + 1 })
+        height++
+        const now = performance.now()
+        for (const h of b.transactions as string[]) if (!committedAt.has(h)) committedAt.set(h, now)
+      }
+      return !sending && [...submitted.keys()].every((h) => committedAt.has(h))
+    },
+    600_000,
+    'every transfer to commit',
+    50,
+  )
+  // senders submit in order (nonces), one request in flight per sender; a transaction's latency
+  // runs from the moment its request is sent to the moment its block is seen
   const lanes = Array.from({ length: SENDERS }, (_, k) =>
     signed.filter((_, i) => i % SENDERS === k),
   )
@@ -84,27 +109,15 @@ async function drive(clients: RPCClient[], chainId: bigint): Promise<LoadResult>
     lanes.map(async (lane, k) => {
       for (const tx of lane) {
         const c = clients[k % clients.length]
+        const sentAt = performance.now()
         const r = await retry(() => c.sendTx({ tx }))
-        submitted.set(r.hash, performance.now())
+        submitted.set(r.hash, sentAt)
       }
     }),
   )
-  const committedAt = new Map<string, number>()
-  let height = startHeight
-  await until(
-    async () => {
-      const head = (await clients[0].getHead()).height
-      while (height < head) {
-        height++
-        const b = await clients[0].getBlock({ id: height })
-        const now = performance.now()
-        for (const h of b.transactions as string[]) if (!committedAt.has(h)) committedAt.set(h, now)
-      }
-      return [...submitted.keys()].every((h) => committedAt.has(h))
-    },
-    600_000,
-    'every transfer to commit',
-  )
+  sending = false
+  await poll
+  clearInterval(progress)
   const latencies = [...submitted].map(([h, t]) => committedAt.get(h)! - t)
   const last = Math.max(...committedAt.values())
   return {

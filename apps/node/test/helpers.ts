@@ -116,6 +116,7 @@ export async function until<T>(
   fn: () => Promise<T | undefined | false>,
   timeoutMs: number,
   what: string,
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -130,7 +131,7 @@ export async function until<T>(
       throw new Error(
         `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
       )
-    await sleep(100)
+    await sleep(intervalMs)
   }
 }
 
