@@ -1,6 +1,10 @@
 // Interfaces and options
 
-export { createStateTreeFromEntries } from './build.js'
+export {
+  createStateTreeFromEntries,
+  type WriteEntriesOptions,
+  writeStateTreeFromEntries,
+} from './build.js'
 // Errors
 export * from './errors.js'
 // Hashing

@@ -2,12 +2,14 @@ import { createMemoryStore, type KVStore } from '@aureon/storage'
 import { createMPT } from '@ethereumjs/mpt'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { sortEntries } from '../src/build.js'
 import {
   createStateTree,
   createStateTreeFromEntries,
   EMPTY_TRIE_ROOT,
   isMerkleError,
   keccak256,
+  writeStateTreeFromEntries,
 } from '../src/index.js'
 import { hex, utf8 } from './helpers.js'
 
@@ -342,6 +344,72 @@ describe('[StateTree]: one-pass build', () => {
     ).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' })
     const empty = await createStateTreeFromEntries({ db: createMemoryStore(), entries: [] })
     expect(empty.root()).toEqual(EMPTY_TRIE_ROOT)
+  })
+})
+
+describe('[StateTree]: one-pass build written to the store', () => {
+  it('writes the same nodes and root as createStateTreeFromEntries, in batches (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            key: fc.uint8Array({ minLength: 0, maxLength: 5 }),
+            value: fc.uint8Array({ minLength: 0, maxLength: 70 }),
+          }),
+          { maxLength: 120 },
+        ),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 7 }),
+        async (entries, secure, batchSize) => {
+          const built = await createStateTreeFromEntries({
+            db: createMemoryStore(),
+            entries,
+            secure,
+          })
+          const expected = built.flush()
+          const db = createMemoryStore()
+          let batches = 0
+          const counting = new Proxy(db, {
+            get(target, prop) {
+              if (prop === 'batch') {
+                return async (ops: Parameters<KVStore['batch']>[0]) => {
+                  batches++
+                  expect(ops.length).toBeLessThanOrEqual(batchSize)
+                  await target.batch(ops)
+                }
+              }
+              const value = Reflect.get(target, prop)
+              return typeof value === 'function' ? value.bind(target) : value
+            },
+          })
+          const root = await writeStateTreeFromEntries({ db: counting, entries, secure, batchSize })
+          expect(hex(root)).toBe(hex(built.root()))
+          expect(batches).toBe(Math.ceil(expected.length / batchSize))
+          for (const op of expected) {
+            expect(await db.get(op.key)).toEqual((op as { value: Uint8Array }).value)
+          }
+          const reopened = await createStateTree({ db, root, secure })
+          for (const e of entries) expect(await reopened.get(e.key)).toEqual(await built.get(e.key))
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('sorts by full path when indices cannot be packed (same result)', () => {
+    const entries = Array.from({ length: 300 }, (_, i) => ({
+      key: new Uint8Array([i % 7, (i * 13) % 5, i % 3, 9, i % 11]).subarray(0, 1 + (i % 5)),
+      value: new Uint8Array(i % 4 === 0 ? 0 : [i & 255]),
+    }))
+    for (const secure of [true, false]) {
+      const a = sortEntries(entries, secure)
+      const b = sortEntries(entries, secure, 0)
+      expect(a.paths.map(hex)).toEqual(b.paths.map(hex))
+      expect(a.values.map(hex)).toEqual(b.values.map(hex))
+      for (let i = 1; i < a.paths.length; i++) {
+        expect(Buffer.compare(a.paths[i - 1], a.paths[i])).toBeLessThan(0)
+      }
+    }
   })
 })
 
