@@ -6,8 +6,16 @@
  * - ed25519.verify.pool: signatures/s of one large batch on createWorkerPoolVerifier (one worker
  *   per core), baseline the single-thread native figure.
  * - bls.*: @chainsafe/bls on blst; ecvrf.*: RFC 9381 TAI on @noble/curves.
+ * - bls.verify.blstRaw: @chainsafe/blst's verify on a pre-decoded key and signature (one pairing
+ *   check plus the signature subgroup check): the floor for the wrapper's figures.
+ * - bls.verifyDecoded: verify against a key from bls.decodePublicKey (signature bytes decoded on
+ *   each call), baseline bls.verify.blstRaw.
+ * - bls.fastAggregateVerify.100.decoded: aggregateDecodedPublicKeys over 100 cached handles plus
+ *   verifyDecoded, baseline bls.fastAggregateVerify.100 (serialized keys).
  */
+
 import { availableParallelism, loadavg } from 'node:os'
+import blst from '@chainsafe/blst'
 import { ed25519 as nobleEd25519 } from '@noble/curves/ed25519.js'
 import { BenchReport, opsPerSec, timeMedian } from '../../../bench/harness.js'
 import { bls, createWorkerPoolVerifier, ecvrf, ed25519, utf8ToBytes } from '../src/index.js'
@@ -82,13 +90,49 @@ add({
   note: `backend ${bls.implementation}`,
 })
 const agg = bls.aggregateSignatures(blsSks.map((sk) => bls.sign(blockHash, sk)))
+const fastBytes = await opsPerSec(() => {
+  if (!bls.fastAggregateVerify(agg, blockHash, blsPks)) throw new Error('bad')
+}, 50)
 add({
   name: 'bls.fastAggregateVerify.100',
-  value: await opsPerSec(() => {
-    if (!bls.fastAggregateVerify(agg, blockHash, blsPks)) throw new Error('bad')
-  }, 50),
+  value: fastBytes,
   unit: 'ops/s',
   note: '100 serialized public keys, decoded and validated each time',
+})
+const blsHandles = blsPks.map((pk) => bls.decodePublicKey(pk))
+const fastDecoded = await opsPerSec(() => {
+  if (!bls.verifyDecoded(agg, blockHash, bls.aggregateDecodedPublicKeys(blsHandles))) {
+    throw new Error('bad')
+  }
+}, 50)
+add({
+  name: 'bls.fastAggregateVerify.100.decoded',
+  value: fastDecoded,
+  unit: 'ops/s',
+  baseline: 'bls.fastAggregateVerify.100',
+  baselineValue: fastBytes,
+  note: '100 keys decoded once (bls.decodePublicKey), aggregated and checked each time',
+})
+const rawPk = blst.PublicKey.fromBytes(blsPks[0], true)
+const rawSig = blst.Signature.fromBytes(sig0, true)
+const raw = await opsPerSec(() => {
+  if (!blst.verify(blockHash, rawPk, rawSig, false, true)) throw new Error('bad')
+}, 200)
+add({
+  name: 'bls.verify.blstRaw',
+  value: raw,
+  unit: 'ops/s',
+  note: 'pre-decoded key and signature',
+})
+add({
+  name: 'bls.verifyDecoded',
+  value: await opsPerSec(() => {
+    if (!bls.verifyDecoded(sig0, blockHash, blsHandles[0])) throw new Error('bad')
+  }, 200),
+  unit: 'ops/s',
+  baseline: 'bls.verify.blstRaw',
+  baselineValue: raw,
+  note: 'key decoded once; signature bytes decoded each call',
 })
 add({
   name: 'bls.aggregatePublicKeys.100',
