@@ -1,10 +1,17 @@
 /**
  * ChainStore: blocks by height and hash, receipts, the tx index and the head, over a KVStore.
- * Layout (namespace `chain` under the root store; state trie nodes and code under `state`):
+ * Layout (a chain namespace under the root store, `chain` by default; state trie nodes and code
+ * under a state namespace, `state` by default):
  *
  *   'H' || u64be(height) -> block hash        'B' || hash -> encodeBlock(block)
  *   'R' || hash -> RLP([receipt, ...])        'T' || txHash -> RLP([height, index, blockHash])
- *   'head' -> block hash
+ *   'head' -> block hash                      'base' -> u64be(height) (anchored stores only)
+ *
+ * Which namespaces are live is chosen by ONE pointer key, `chain-meta` / 'live' ->
+ * RLP([stateNamespace, chainNamespace, generation]) (absent: `state`, `chain`, 0). A node started
+ * from a snapshot imports the state into a fresh namespace, then `anchor()` writes the snapshot's
+ * block (and genesis) into a fresh chain namespace AND moves the pointer in one atomic batch: a
+ * crash or a bad snapshot before that leaves the previous chain live and untouched.
  *
  * `commitBlock` writes all of that AND the state's trie nodes in ONE atomic batch: after a crash
  * the store holds the previous block or the new one, never a mix.
@@ -22,6 +29,7 @@ import {
   rlpEncode,
 } from './codec.js'
 import { LedgerError, LedgerErrorCode } from './errors.js'
+import { EMPTY_TRIE_ROOT } from './hash.js'
 import { MAX_BLOCK_SIZE } from './params.js'
 import { transactionHash } from './tx.js'
 import type {
@@ -37,7 +45,42 @@ import type {
 
 export const CHAIN_NAMESPACE = 'chain'
 export const STATE_NAMESPACE = 'state'
+/** Namespace (under the root store) of the pointer to the live state and chain namespaces. */
+export const CHAIN_META_NAMESPACE = 'chain-meta'
 const HEAD_KEY = new TextEncoder().encode('head')
+const BASE_KEY = new TextEncoder().encode('base')
+const LIVE_KEY = new TextEncoder().encode('live')
+const td = new TextDecoder()
+const te = new TextEncoder()
+
+/** The namespaces a chain store reads and writes (selected by the `live` pointer). */
+export interface ChainNamespaces {
+  state: string
+  chain: string
+  /** Bumped by every `anchor()`; fresh namespaces are named after it. */
+  generation: number
+}
+
+/** Options of {@link ChainStore.anchor}. */
+export interface AnchorOptions {
+  /**
+   * Namespace (under the root store) that already holds the complete state at `block`'s state
+   * root (e.g. a verified snapshot import). It becomes the live state namespace.
+   */
+  stateNamespace: string
+  /** The block the chain continues from (its header must carry the imported state root). */
+  block: Block
+  /** The genesis block, kept at height 0 (consensus engines and genesis checks read it). */
+  genesis?: Block
+  /** Extra ops for the same atomic batch (relative to the root store). */
+  extraOps?: BatchOp[]
+}
+
+/** Receipts and tx index entries dropped by {@link ChainStore.rollbackTo}. */
+export interface RollbackResult {
+  /** The blocks taken off the chain, highest first. */
+  removed: Block[]
+}
 
 function prefixed(p: string, b: Uint8Array): Uint8Array {
   const k = new Uint8Array(1 + b.length)
@@ -47,9 +90,23 @@ function prefixed(p: string, b: Uint8Array): Uint8Array {
 }
 
 function heightKey(h: bigint): Uint8Array {
-  const b = new Uint8Array(8)
-  new DataView(b.buffer).setBigUint64(0, h)
-  return prefixed('H', b)
+  return prefixed('H', u64(h))
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Deletes every key of `store` (not of its sub-namespaces). */
+async function clearStore(store: KVStore): Promise<void> {
+  for (;;) {
+    const keys: Uint8Array[] = []
+    for await (const [k] of store.iterate({ limit: 10_000 })) keys.push(k)
+    if (keys.length === 0) return
+    await store.batch(keys.map((key) => ({ type: 'del' as const, key })))
+  }
 }
 
 /**
@@ -64,25 +121,238 @@ export async function openChainStore(opts: ChainStoreOptions): Promise<ChainStor
   return s
 }
 
+function encodeLive(n: ChainNamespaces): Uint8Array {
+  return rlpEncode([te.encode(n.state), te.encode(n.chain), bigintToBytes(BigInt(n.generation))])
+}
+
+function decodeLive(v: Uint8Array): ChainNamespaces {
+  const f = expectList(rlpDecodeStrict(v, 1024, 'live pointer'), 3, 'live pointer')
+  return {
+    state: td.decode(expectBytes(f[0], 'state namespace')),
+    chain: td.decode(expectBytes(f[1], 'chain namespace')),
+    generation: decodeSmall(f[2], 'generation'),
+  }
+}
+
+function u64(h: bigint): Uint8Array {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, h)
+  return b
+}
+
 export class ChainStore implements ChainStoreInterface {
-  readonly stateDb: KVStore
-  private readonly chainDb: KVStore
+  private live: ChainNamespaces = { state: STATE_NAMESPACE, chain: CHAIN_NAMESPACE, generation: 0 }
+  private stateStore: KVStore
+  private chainDb: KVStore
   private headHeader?: BlockHeader
   private headBlockHash?: Uint8Array
+  private base = 0n
 
   constructor(readonly db: KVStore) {
-    this.stateDb = db.namespace(STATE_NAMESPACE)
+    this.stateStore = db.namespace(STATE_NAMESPACE)
     this.chainDb = db.namespace(CHAIN_NAMESPACE)
   }
 
-  /** Reads the head from the store. */
+  /** The live state store (trie nodes; code in its `code` namespace). */
+  get stateDb(): KVStore {
+    return this.stateStore
+  }
+
+  /** The live namespaces (as the pointer names them). */
+  namespaces(): ChainNamespaces {
+    return { ...this.live }
+  }
+
+  /**
+   * Fresh namespaces for the next `anchor()` (never the live ones): import a snapshot's state into
+   * `state`, then anchor with `stateNamespace: state`.
+   */
+  nextNamespaces(): ChainNamespaces {
+    const generation = this.live.generation + 1
+    return { state: `state-${generation}`, chain: `chain-${generation}`, generation }
+  }
+
+  /**
+   * The lowest height of the continuous history that ends at the head: 0 for a chain run from
+   * genesis, H for a chain anchored at a snapshot of height H (blocks 1..H-1 are not here).
+   */
+  baseHeight(): bigint {
+    return this.base
+  }
+
+  /** True if `height` is below this store's history (it started from a snapshot above it). */
+  isBelowBase(height: bigint): boolean {
+    return height > 0n && height < this.base
+  }
+
+  /** Reads the live pointer, the head and the base from the store. */
   async load(): Promise<void> {
+    const p = await this.db.namespace(CHAIN_META_NAMESPACE).get(LIVE_KEY)
+    if (p) {
+      this.live = decodeLive(p)
+      this.stateStore = this.db.namespace(this.live.state)
+      this.chainDb = this.db.namespace(this.live.chain)
+    }
+    const base = await this.chainDb.get(BASE_KEY)
+    this.base = base ? new DataView(base.buffer, base.byteOffset, 8).getBigUint64(0) : 0n
     const h = await this.chainDb.get(HEAD_KEY)
     if (!h) return
     const b = await this.getBlockByHash(h)
     if (!b) throw new LedgerError(LedgerErrorCode.STORE, 'head block missing from the store')
     this.headHeader = b.header
     this.headBlockHash = h
+  }
+
+  /**
+   * Makes the chain continue from `block` over a state already imported into `stateNamespace`:
+   * writes the block (and `genesis` at height 0) into a fresh chain namespace and moves the live
+   * pointer there, in ONE atomic batch. Until that batch the previous chain stays live and
+   * untouched. Returns the namespaces that were live before (the caller may clear them).
+   * @example
+   * const next = chain.nextNamespaces()
+   * await importSnapshot({ source, db, namespace: next.state, expect })
+   * await chain.anchor({ stateNamespace: next.state, block, genesis })
+   */
+  async anchor(opts: AnchorOptions): Promise<ChainNamespaces> {
+    const { block, genesis } = opts
+    const next = this.nextNamespaces()
+    if (opts.stateNamespace === this.live.state || opts.stateNamespace === this.live.chain) {
+      throw new LedgerError(
+        LedgerErrorCode.STORE,
+        `cannot anchor over the live namespace '${opts.stateNamespace}'`,
+      )
+    }
+    if (opts.stateNamespace === next.chain || opts.stateNamespace === CHAIN_META_NAMESPACE) {
+      throw new LedgerError(
+        LedgerErrorCode.STORE,
+        `'${opts.stateNamespace}' cannot be a state namespace`,
+      )
+    }
+    if (genesis) {
+      if (genesis.header.height !== 0n)
+        throw new LedgerError(LedgerErrorCode.BAD_BLOCK, 'the genesis block must be at height 0')
+      if (genesis.header.chainId !== block.header.chainId)
+        throw new LedgerError(
+          LedgerErrorCode.BAD_BLOCK,
+          `genesis is of chain ${genesis.header.chainId}, the anchor block of ${block.header.chainId}`,
+        )
+    }
+    const root = block.header.stateRoot
+    const state = this.db.namespace(opts.stateNamespace)
+    if (!equalBytes(root, EMPTY_TRIE_ROOT) && !(await state.get(root))) {
+      throw new LedgerError(
+        LedgerErrorCode.STORE,
+        `namespace '${opts.stateNamespace}' does not hold the state root of block ${block.header.height}`,
+      )
+    }
+    // leftovers of an anchor that crashed before its pointer moved: not live, ours to clear
+    await clearStore(this.db.namespace(next.chain))
+    const ns = [next.chain]
+    const ops: BatchOp[] = []
+    const put = (key: Uint8Array, value: Uint8Array) =>
+      ops.push({ type: 'put', namespace: ns, key, value })
+    for (const b of genesis && block.header.height !== 0n ? [genesis, block] : [block]) {
+      const hash = blockHash(b.header)
+      put(prefixed('B', hash), encodeBlock(b))
+      put(heightKey(b.header.height), hash)
+    }
+    const hash = blockHash(block.header)
+    put(HEAD_KEY, hash)
+    put(BASE_KEY, u64(block.header.height))
+    const live: ChainNamespaces = {
+      state: opts.stateNamespace,
+      chain: next.chain,
+      generation: next.generation,
+    }
+    ops.push(...(opts.extraOps ?? []))
+    ops.push({
+      type: 'put',
+      namespace: [CHAIN_META_NAMESPACE],
+      key: LIVE_KEY,
+      value: encodeLive(live),
+    })
+    await this.db.batch(ops)
+    const previous = this.live
+    this.live = live
+    this.stateStore = state
+    this.chainDb = this.db.namespace(next.chain)
+    this.base = block.header.height
+    this.headHeader = block.header
+    this.headBlockHash = hash
+    return previous
+  }
+
+  /**
+   * Writes the genesis block at height 0 of an anchored store that lacks it (a snapshot imported
+   * before the node knew its genesis).
+   */
+  async putGenesis(genesis: Block): Promise<void> {
+    if (genesis.header.height !== 0n)
+      throw new LedgerError(LedgerErrorCode.BAD_BLOCK, 'the genesis block must be at height 0')
+    const existing = await this.getBlockHash(0n)
+    if (existing) {
+      if (!equalBytes(existing, blockHash(genesis.header)))
+        throw new LedgerError(LedgerErrorCode.BAD_PARENT, 'the store holds another genesis block')
+      return
+    }
+    const hash = blockHash(genesis.header)
+    await this.chainDb.batch([
+      { type: 'put', key: prefixed('B', hash), value: encodeBlock(genesis) },
+      { type: 'put', key: heightKey(0n), value: hash },
+    ])
+  }
+
+  /**
+   * Moves the head back to `height` (a reorg): the blocks above it, their receipts and their tx
+   * index entries are deleted in ONE atomic batch. State is content-addressed, so the state at
+   * `height`'s root is still in the store. Refuses to go below the base of an anchored store.
+   * @example
+   * const { removed } = await chain.rollbackTo(head.height - 2n)
+   */
+  async rollbackTo(height: bigint): Promise<RollbackResult> {
+    const head = this.headHeader
+    if (!head) throw new LedgerError(LedgerErrorCode.STORE, 'the chain store is empty')
+    if (height > head.height)
+      throw new LedgerError(
+        LedgerErrorCode.BAD_PARENT,
+        `cannot roll back to ${height}: the head is ${head.height}`,
+      )
+    if (height < this.base || height < 0n)
+      throw new LedgerError(
+        LedgerErrorCode.BAD_PARENT,
+        `cannot roll back to ${height}: this store's history starts at ${this.base}`,
+      )
+    const target = await this.getBlockByHeight(height)
+    if (!target)
+      throw new LedgerError(LedgerErrorCode.STORE, `block ${height} missing from the store`)
+    const removed: Block[] = []
+    const ops: BatchOp[] = []
+    for (let h = head.height; h > height; h--) {
+      const hash = await this.getBlockHash(h)
+      if (!hash) throw new LedgerError(LedgerErrorCode.STORE, `block ${h} missing from the store`)
+      const b = await this.getBlockByHash(hash)
+      if (!b) throw new LedgerError(LedgerErrorCode.STORE, `block ${h} missing from the store`)
+      removed.push(b)
+      for (const tx of b.transactions) {
+        const k = prefixed('T', transactionHash(tx))
+        const loc = await this.chainDb.get(k)
+        // only this block's entry: a tx included again later on another branch keeps its own
+        if (loc) {
+          const f = expectList(rlpDecodeStrict(loc, 1024, 'tx location'), 3, 'tx location')
+          if (equalBytes(expectBytes(f[2], 'blockHash', { length: 32 }), hash))
+            ops.push({ type: 'del', key: k })
+        }
+      }
+      ops.push({ type: 'del', key: prefixed('B', hash) })
+      ops.push({ type: 'del', key: prefixed('R', hash) })
+      ops.push({ type: 'del', key: heightKey(h) })
+    }
+    const targetHash = blockHash(target.header)
+    ops.push({ type: 'put', key: HEAD_KEY, value: targetHash })
+    await this.chainDb.batch(ops)
+    this.headHeader = target.header
+    this.headBlockHash = targetHash
+    return { removed }
   }
 
   head(): BlockHeader | undefined {
@@ -166,10 +436,10 @@ export class ChainStore implements ChainStoreInterface {
       }
     }
     const hash = blockHash(h)
-    const ns = [CHAIN_NAMESPACE]
+    const ns = [this.live.chain]
     const ops: BatchOp[] = stateOps.map((op) => ({
       ...op,
-      namespace: [STATE_NAMESPACE, ...(op.namespace ?? [])],
+      namespace: [this.live.state, ...(op.namespace ?? [])],
     }))
     ops.push({ type: 'put', namespace: ns, key: prefixed('B', hash), value: encodeBlock(block) })
     ops.push({
