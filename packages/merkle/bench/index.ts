@@ -11,7 +11,7 @@
  * AUREON_BENCH_ACCOUNTS overrides the 1,000,000 state size.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type KVStore, openLevelStore } from '@aureon/storage'
 import { createMPT } from '@ethereumjs/mpt'
@@ -29,6 +29,11 @@ const N = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
 const CHANGES = 1_000
 const RUNS = Number(process.env.AUREON_BENCH_RUNS ?? 7)
 const report = new BenchReport('merkle')
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')
+const loadStart = load()
 const base = mkdtempSync(join(tmpdir(), 'aureon-merkle-bench-'))
 
 const address = (i: number) => {
@@ -218,6 +223,8 @@ try {
     baselineValue: rawMemMs,
     note: '1,000 updates + root (+ flush to MemoryStore for ours) on a 100,000-key trie',
   })
+  const loadNote = `load average (1, 5, 15 min) ${loadStart} at start, ${load()} at end, 2 cores`
+  for (const r of report.results) r.note = r.note ? `${r.note}; ${loadNote}` : loadNote
   report.write()
 } finally {
   rmSync(base, { recursive: true, force: true })
