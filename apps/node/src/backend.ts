@@ -44,6 +44,7 @@ import type {
   RPCTxLookup,
   RPCTxStatusEvent,
 } from '@aureon/rpc'
+import { RPCError, RPCErrorCode } from '@aureon/rpc'
 import type { WasmExecutor } from '@aureon/runtime'
 import type { KVStore } from '@aureon/storage'
 
@@ -131,6 +132,16 @@ export class NodeBackend implements RPCBackend {
   }
 
   async getBlockByHeight(height: bigint) {
+    if (this.o.chain.isBelowBase(height)) {
+      throw new RPCError(
+        RPCErrorCode.NOT_FOUND,
+        `block ${height} is not on this node: it started from a snapshot at height ${this.o.chain.baseHeight()} and keeps no earlier blocks (ask an archive node)`,
+        {
+          status: 404,
+          details: { height: height.toString(), base: this.o.chain.baseHeight().toString() },
+        },
+      )
+    }
     const b = await this.o.chain.getBlockByHeight(height)
     return b ? this.blockData(b) : undefined
   }

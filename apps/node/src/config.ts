@@ -32,6 +32,31 @@ export interface SnapshotConfig {
   every: number
   /** Keep the last K snapshots. */
   keep: number
+  /** Most uncompressed bytes per chunk (0 = the library default, 4 MiB; at least 4096). */
+  chunkSize: number
+  /** Serve this node's snapshots to state-syncing peers over p2p. */
+  serve: boolean
+}
+
+/** How a node with an empty data folder gets the chain. */
+export interface SyncConfig {
+  /**
+   * 'full': execute every block from genesis. 'snapshot': state sync (fetch a verified state
+   * snapshot from peers, continue from its height, then block-sync to the head).
+   */
+  mode: 'full' | 'snapshot'
+  /** Trusted snapshot height (0 = any). */
+  trustedHeight: number
+  /** Trusted state root (hex; '' = none: the root most peers offer is taken). */
+  trustedStateRoot: string
+  /** Trusted block hash (hex; '' = none). */
+  trustedBlockHash: string
+  /** Peers to wait for before choosing a snapshot. */
+  minPeers: number
+  /** How long to wait for peers and snapshot offers, ms. */
+  timeout: number
+  /** Chunks fetched at once. */
+  concurrency: number
 }
 
 export interface LogConfig {
@@ -53,6 +78,7 @@ export interface NodeConfig {
   p2p: P2PConfig
   consensus: ConsensusConfig
   snapshots: SnapshotConfig
+  sync: SyncConfig
   log: LogConfig
 }
 
@@ -72,7 +98,21 @@ export const defaultConsensusConfig: ConsensusConfig = {
   blockTime: 0,
   roundTimeout: 1000,
 }
-export const defaultSnapshotConfig: SnapshotConfig = { every: 0, keep: 3 }
+export const defaultSnapshotConfig: SnapshotConfig = {
+  every: 0,
+  keep: 3,
+  chunkSize: 0,
+  serve: true,
+}
+export const defaultSyncConfig: SyncConfig = {
+  mode: 'full',
+  trustedHeight: 0,
+  trustedStateRoot: '',
+  trustedBlockHash: '',
+  minPeers: 2,
+  timeout: 30_000,
+  concurrency: 8,
+}
 export const defaultLogConfig: LogConfig = { level: 'info' }
 
 export const defaultNodeConfig: NodeConfig = {
@@ -84,6 +124,7 @@ export const defaultNodeConfig: NodeConfig = {
   p2p: defaultP2PConfig,
   consensus: defaultConsensusConfig,
   snapshots: defaultSnapshotConfig,
+  sync: defaultSyncConfig,
   log: defaultLogConfig,
 }
 
@@ -179,6 +220,16 @@ export function loadNodeConfig(
   }
   const flags = flagsToConfig(opts.flags ?? {})
   const merged = mergeConfig(withPaths, flags)
+  if (merged.sync.mode !== 'full' && merged.sync.mode !== 'snapshot')
+    throw new ConfigError(`sync.mode must be "full" or "snapshot", got ${merged.sync.mode}`)
+  const c = merged.snapshots.chunkSize
+  if (c !== 0 && (!Number.isInteger(c) || c < 4096 || c > 4 * 1024 * 1024))
+    throw new ConfigError(`snapshots.chunkSize must be 0 or 4096..4194304, got ${c}`)
+  for (const k of ['trustedStateRoot', 'trustedBlockHash'] as const) {
+    const v = merged.sync[k]
+    if (v && !/^(0x)?[0-9a-fA-F]{64}$/.test(v))
+      throw new ConfigError(`sync.${k} must be 32 bytes of hex, got ${v}`)
+  }
   return {
     ...merged,
     dataDir: resolve(merged.dataDir),

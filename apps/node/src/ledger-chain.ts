@@ -206,9 +206,35 @@ export class LedgerChain implements ConsensusChain {
     })
   }
 
+  /**
+   * Rolls the committed head back to `height` (a PoW/PoA reorg to a heavier branch): the blocks
+   * above it leave the chain store in one atomic batch (their transactions are unindexed and go
+   * back to the pool), and the head state is the one at `height`'s root again (state is
+   * content-addressed, so it is still in the store).
+   */
+  rollbackTo(height: bigint): Promise<void> {
+    return this.serial(async () => {
+      const { removed } = await this.o.store.rollbackTo(height)
+      this.pending.clear()
+      this.headState = await createWorldState({
+        db: this.o.store.stateDb,
+        root: this.head().stateRoot,
+      })
+      for (const b of removed.reverse()) {
+        for (const tx of b.transactions) await this.o.pool.add(tx).catch(() => undefined)
+      }
+    })
+  }
+
   async validatorSet(epoch: bigint): Promise<ConsensusValidatorSet> {
     // The set for `epoch` is the one recorded after the boundary block epoch * epochLength.
     const boundary = epoch * this.epochLength
+    if (this.o.store.isBelowBase(boundary)) {
+      throw new ChainError(
+        'ERR_PRUNED',
+        `the validator set of epoch ${epoch} was recorded at block ${boundary}, below this node's history (it starts at ${this.o.store.baseHeight()})`,
+      )
+    }
     const header =
       boundary === 0n ? await this.o.store.getHeader(0n) : await this.o.store.getHeader(boundary)
     const state = header

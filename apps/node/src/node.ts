@@ -14,6 +14,7 @@ import {
   createGenesis,
   createTxPool,
   decodeTransaction,
+  encodeBlock,
   encodeTransaction,
   type GenesisConfig,
   genesisParams,
@@ -30,10 +31,13 @@ import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
+import { BlockSync } from './block-sync.js'
 import type { NodeConfig } from './config.js'
-import { LedgerChain } from './ledger-chain.js'
+import { ChainError, LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics.js'
+import { writeAnchorBlock } from './snapshot-anchor.js'
+import { serveSnapshots, stateSync } from './state-sync.js'
 
 export interface AureonNodeOptions {
   config: NodeConfig
@@ -67,6 +71,8 @@ export class AureonNode {
   readonly rpc?: RPCServer
   readonly backend: NodeBackend
   readonly genesisHash: Uint8Array
+  /** Block sync from peers (dev, PoA and PoW engines with p2p). */
+  readonly blockSync?: BlockSync
   private stopping?: Promise<void>
   private engineStarted: Promise<void> = Promise.resolve()
   private lastCommitAt = 0
@@ -87,6 +93,7 @@ export class AureonNode {
     rpc?: RPCServer
     backend: NodeBackend
     genesisHash: Uint8Array
+    blockSync?: BlockSync
     logger: Logger
     metrics: NodeMetrics | null
     config: NodeConfig
@@ -102,6 +109,7 @@ export class AureonNode {
     this.rpc = parts.rpc
     this.backend = parts.backend
     this.genesisHash = parts.genesisHash
+    this.blockSync = parts.blockSync
     this.logger = parts.logger
     this.metrics = parts.metrics
     this.config = parts.config
@@ -127,9 +135,8 @@ export class AureonNode {
   }
 
   private static async assemble(opts: AureonNodeOptions, store: KVStore): Promise<AureonNode> {
-    const { config: cfg, logger, metrics } = opts
+    const { config: cfg, logger } = opts
     const chainStore = await openChainStore({ db: store })
-    const params = genesisParams(opts.genesis)
     // The genesis this config describes, computed apart: a data folder of another chain is refused.
     const expected = await createGenesis({ config: opts.genesis, db: createMemoryStore() })
     if (!chainStore.head()) {
@@ -140,6 +147,16 @@ export class AureonNode {
         'genesis written',
       )
     } else {
+      if (chainStore.baseHeight() > 0n && !(await chainStore.getBlockHash(0n))) {
+        // anchored at an imported snapshot that did not know the genesis: keep it at height 0
+        if (chainStore.head()!.chainId !== expected.block.header.chainId) {
+          throw new NodeError(
+            'ERR_GENESIS_MISMATCH',
+            `the data folder ${cfg.dataDir} holds chain ${chainStore.head()!.chainId}, the genesis is of chain ${expected.block.header.chainId}`,
+          )
+        }
+        await chainStore.putGenesis(expected.block)
+      }
       const stored = await chainStore.getBlockHash(0n)
       if (!stored || !equalBytes(stored, expected.hash)) {
         throw new NodeError(
@@ -148,11 +165,76 @@ export class AureonNode {
         )
       }
       logger.info(
-        { height: String(chainStore.head()!.height) },
+        {
+          height: String(chainStore.head()!.height),
+          ...(chainStore.baseHeight() > 0n ? { from: String(chainStore.baseHeight()) } : {}),
+        },
         'chain loaded from the data folder',
       )
     }
     const chainId = expected.block.header.chainId
+    const engineName = cfg.consensus.engine
+    const stateSyncWanted = cfg.sync.mode === 'snapshot' && chainStore.head()!.height === 0n
+    // a dev node is a peer when it has peers to dial, state-syncs, or serves its snapshots
+    const needsPeers =
+      engineName !== 'dev' ||
+      cfg.p2p.bootstrap.length > 0 ||
+      cfg.sync.mode === 'snapshot' ||
+      (cfg.snapshots.serve && cfg.snapshots.every > 0)
+    if (stateSyncWanted && !cfg.p2p.enabled)
+      throw new NodeError('ERR_CONFIG', 'sync.mode = "snapshot" needs p2p enabled')
+    let p2p: P2PNode | undefined
+    if (cfg.p2p.enabled && needsPeers) {
+      p2p = await createP2PNode({
+        chainId,
+        genesisHash: expected.hash,
+        head: () => ({ height: chainStore.head()!.height, hash: chainStore.headHash()! }),
+        secretKey: opts.key?.secretKey,
+        listen: cfg.p2p.listen,
+        bootstrap: cfg.p2p.bootstrap,
+        bootstrapIntervalMs: 1000,
+        logger: logger.child({ subsystem: 'p2p' }),
+      })
+    }
+    try {
+      return await AureonNode.assembleChain(opts, store, chainStore, expected, p2p, stateSyncWanted)
+    } catch (e) {
+      await p2p?.stop().catch(() => undefined)
+      throw e
+    }
+  }
+
+  private static async assembleChain(
+    opts: AureonNodeOptions,
+    store: KVStore,
+    chainStore: ChainStore,
+    expected: Awaited<ReturnType<typeof createGenesis>>,
+    p2p: P2PNode | undefined,
+    stateSyncWanted: boolean,
+  ): Promise<AureonNode> {
+    const { config: cfg, logger, metrics } = opts
+    const chainId = expected.block.header.chainId
+    const params = genesisParams(opts.genesis)
+    const engineName = cfg.consensus.engine
+    const snapshotsDir = join(cfg.dataDir, 'snapshots')
+    if (p2p && cfg.snapshots.serve) await serveSnapshots(p2p, snapshotsDir)
+    if (p2p && stateSyncWanted) {
+      if (engineName === 'bft') {
+        throw new NodeError(
+          'ERR_CONFIG',
+          'state sync is not supported with the bft engine yet (its validator sets are read from epoch boundaries below the snapshot)',
+        )
+      }
+      await stateSync({
+        p2p,
+        db: store,
+        chain: chainStore,
+        chainId,
+        genesis: expected.block,
+        sync: cfg.sync,
+        logger,
+      })
+    }
     const executor = new WasmExecutor()
     const processor = new StateProcessor({ executor, params })
     let chainRef: LedgerChain | undefined
@@ -175,22 +257,6 @@ export class AureonNode {
     })
     chainRef = chain
 
-    const engineName = cfg.consensus.engine
-    const needsPeers = engineName !== 'dev' || cfg.p2p.bootstrap.length > 0
-    let p2p: P2PNode | undefined
-    if (cfg.p2p.enabled && needsPeers) {
-      p2p = await createP2PNode({
-        chainId,
-        genesisHash: expected.hash,
-        head: () => ({ height: chain.head().height, hash: chainStore.headHash()! }),
-        secretKey: opts.key?.secretKey,
-        listen: cfg.p2p.listen,
-        bootstrap: cfg.p2p.bootstrap,
-        bootstrapIntervalMs: 1000,
-        logger: logger.child({ subsystem: 'p2p' }),
-      })
-    }
-
     const engine = createEngine({
       name: engineName,
       cfg,
@@ -200,7 +266,26 @@ export class AureonNode {
       store,
       genesis: opts.genesis,
     })
-    engine.on('error', (e) => logger.warn({ err: e.message }, 'consensus error'))
+    const blockSync =
+      p2p && BlockSync.supports(engineName)
+        ? new BlockSync({ p2p, chain, engine, engineName, logger, intervalMs: 2000 })
+        : undefined
+    engine.on('error', (e) => {
+      logger.warn({ err: e.message }, 'consensus error')
+      if (e instanceof ChainError && e.code === 'ERR_UNKNOWN_PARENT') void blockSync?.trigger()
+    })
+    if (p2p && engineName === 'dev') {
+      // the dev engine serves no blocks itself: answer block range requests from the store
+      p2p.onBlockRequest(async (_from, req) => {
+        const blocks: Uint8Array[] = []
+        for (let h = req.fromHeight; blocks.length < Math.min(req.count, 128); h++) {
+          const b = await chainStore.getBlockByHeight(h)
+          if (!b) break
+          blocks.push(encodeBlock(b))
+        }
+        return { blocks }
+      })
+    }
 
     const backend = new NodeBackend({
       chainId,
@@ -217,7 +302,7 @@ export class AureonNode {
         })),
       health: async () => ({
         ok: true,
-        syncing: false,
+        syncing: blockSync?.syncing ?? false,
         details: { engine: engineName, height: Number(chain.head().height) },
       }),
       onSubmitted: (tx) => {
@@ -268,6 +353,7 @@ export class AureonNode {
       rpc,
       backend,
       genesisHash: expected.hash,
+      blockSync,
       logger,
       metrics: metrics ?? null,
       config: cfg,
@@ -293,6 +379,7 @@ export class AureonNode {
     } else {
       await engine.start()
     }
+    blockSync?.start()
     return node
   }
 
@@ -314,7 +401,10 @@ export class AureonNode {
           blockHash: blockHash(block.header),
           stateRoot: block.header.stateRoot,
           stateDb: this.chainStore.stateDb,
+          chunkSize: this.config.snapshots.chunkSize || undefined,
         })
+        // the block goes next to the snapshot: a node started from it continues from this block
+        await writeAnchorBlock(r.path, block)
         await pruneSnapshots({ snapshotsDir, keep: this.config.snapshots.keep })
         this.logger.info({ height: Number(h), path: r.path }, 'snapshot taken')
       } catch (e) {
@@ -356,6 +446,7 @@ export class AureonNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.engineStarted.catch(() => undefined)
+      await this.blockSync?.stop()
       await this.engine.stop().catch(() => undefined)
       await this.snapshotting
       await this.rpc?.close().catch(() => undefined)

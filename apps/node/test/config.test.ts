@@ -62,4 +62,22 @@ describe('[config]: defaults, TOML file, flags', () => {
       dataDir: 'x',
     })
   })
+
+  it('has state sync and snapshot options, checked', () => {
+    const c = loadNodeConfig({
+      flags: {
+        'sync.mode': 'snapshot',
+        'sync.trustedStateRoot': `0x${'ab'.repeat(32)}`,
+        'snapshots.chunkSize': '4096',
+      },
+    })
+    expect(c.sync.mode).toBe('snapshot')
+    expect(c.sync.minPeers).toBe(2)
+    expect(c.snapshots.chunkSize).toBe(4096)
+    expect(c.snapshots.serve).toBe(true)
+    expect(loadNodeConfig().sync.mode).toBe('full')
+    expect(() => loadNodeConfig({ flags: { 'sync.mode': 'fast' } })).toThrow(/sync.mode/)
+    expect(() => loadNodeConfig({ flags: { 'snapshots.chunkSize': '100' } })).toThrow(/chunkSize/)
+    expect(() => loadNodeConfig({ flags: { 'sync.trustedBlockHash': '0x12' } })).toThrow(/32 bytes/)
+  })
 })

@@ -23,6 +23,7 @@ export async function loadNodeKey(key: string, blsKey: string): Promise<NodeKey 
 export async function runHandler(opts: RunOptions): Promise<void> {
   const flags = dottedFlags(opts)
   if (opts.dataDir) flags.dataDir = opts.dataDir
+  if (opts.stateSync) flags['sync.mode'] = 'snapshot'
   const config = loadNodeConfig({ file: opts.config, flags })
   const genesis = readGenesis(config.genesis)
   const key = await loadNodeKey(config.key, config.blsKey)

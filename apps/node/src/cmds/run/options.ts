@@ -1,5 +1,6 @@
 export interface RunOptions {
   config?: string
   dataDir?: string
+  stateSync?: boolean
   [flag: string]: unknown
 }

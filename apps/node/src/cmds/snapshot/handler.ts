@@ -1,14 +1,16 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { bytesToHex, hexToBytes } from '@aureon/crypto'
-import { openChainStore } from '@aureon/ledger'
+import { type Block, createGenesis, type GenesisConfig, openChainStore } from '@aureon/ledger'
+import { createSnapshot, exportSnapshot, listSnapshots, readManifest } from '@aureon/snapshots'
+import { createMemoryStore, openLevelStore } from '@aureon/storage'
 import {
-  createSnapshot,
-  exportSnapshot,
-  importSnapshot,
-  listSnapshots,
-  readManifest,
-} from '@aureon/snapshots'
-import { openLevelStore } from '@aureon/storage'
+  AnchorError,
+  checkAnchorBlock,
+  importAndAnchor,
+  readAnchorBlock,
+  writeAnchorBlock,
+} from '../../snapshot-anchor.js'
 import type { SnapshotCommonOptions } from './options.js'
 import { progressReporter } from './progress.js'
 
@@ -29,15 +31,17 @@ async function openChainAt(opts: SnapshotCommonOptions) {
     throw new Error(`${opts.dataDir} holds no chain`)
   }
   const height = opts.height !== undefined ? BigInt(opts.height) : head.height
-  const header = await chain.getHeader(height)
+  const block = await chain.getBlockByHeight(height)
+  const header = block?.header
   const hash = await chain.getBlockHash(height)
-  if (!header || !hash) {
+  if (!block || !header || !hash) {
     await db.close()
     throw new Error(`no committed block at height ${height} (head is ${head.height})`)
   }
   return {
     db,
     chain,
+    block,
     target: { chainId: header.chainId, height, blockHash: hash, stateRoot: header.stateRoot },
   }
 }
@@ -47,7 +51,7 @@ export function snapshotsDir(dataDir: string): string {
 }
 
 export async function snapshotCreate(opts: SnapshotCommonOptions): Promise<void> {
-  const { db, chain, target } = await openChainAt(opts)
+  const { db, chain, block, target } = await openChainAt(opts)
   const p = progressReporter('snapshot')
   try {
     const r = await createSnapshot({
@@ -57,6 +61,7 @@ export async function snapshotCreate(opts: SnapshotCommonOptions): Promise<void>
       onProgress: p.update,
     })
     p.stop()
+    await writeAnchorBlock(r.path, block)
     print({
       path: r.path,
       height: target.height,
@@ -74,7 +79,7 @@ export async function snapshotList(opts: SnapshotCommonOptions): Promise<void> {
 }
 
 export async function snapshotExport(file: string, opts: SnapshotCommonOptions): Promise<void> {
-  const { db, chain, target } = await openChainAt(opts)
+  const { db, chain, block, target } = await openChainAt(opts)
   const p = progressReporter('export')
   try {
     const r = await exportSnapshot({
@@ -84,8 +89,10 @@ export async function snapshotExport(file: string, opts: SnapshotCommonOptions):
       onProgress: p.update,
     })
     p.stop()
+    const blockFile = await writeAnchorBlock(resolve(file), block)
     print({
       file: resolve(file),
+      blockFile,
       height: target.height,
       stateRoot: target.stateRoot,
       chunks: r.manifest.chunks.length,
@@ -96,20 +103,57 @@ export async function snapshotExport(file: string, opts: SnapshotCommonOptions):
 }
 
 /**
- * Imports a snapshot into a data folder, verifying every chunk against the trusted state root
- * (from `--state-root`, or the manifest's when none is given: then say so loudly).
+ * Imports a snapshot into a data folder and anchors the chain at its block, so that the node
+ * started on that folder continues from the snapshot's height. Every chunk is verified against
+ * the trusted state root (from `--state-root`, or the snapshot's own block when none is given:
+ * then say so loudly). The state goes into a fresh namespace; the folder's current chain (if any)
+ * stays live until the import is complete, and stays untouched on any error.
  */
 export async function snapshotImport(
   file: string,
-  opts: SnapshotCommonOptions & { chainId: string; stateRoot?: string; blockHash?: string },
+  opts: SnapshotCommonOptions & {
+    chainId: string
+    stateRoot?: string
+    blockHash?: string
+    block?: string
+    genesis?: string
+  },
 ): Promise<void> {
-  const manifest = await readManifest(resolve(file))
-  const db = await openLevelStore({ path: join(resolve(opts.dataDir), 'db') })
+  const source = resolve(file)
+  const manifest = await readManifest(source)
+  const block = await readAnchorBlock(source, opts.block ? resolve(opts.block) : undefined)
+  if (!block) {
+    throw new AnchorError(
+      'ERR_SNAPSHOT_NO_BLOCK',
+      `${file} comes without its block ${manifest.height} (aureon keeps it as block.bin in a snapshot folder, <file>.block next to a packed file): give it with --block <file>`,
+    )
+  }
+  checkAnchorBlock(block, manifest)
+  const dataDir = resolve(opts.dataDir)
+  let genesis: Block | undefined
+  const genesisPath = opts.genesis ? resolve(opts.genesis) : join(dataDir, 'genesis.json')
+  if (opts.genesis || existsSync(genesisPath)) {
+    const config = JSON.parse(readFileSync(genesisPath, 'utf8')) as GenesisConfig
+    genesis = (await createGenesis({ config, db: createMemoryStore() })).block
+  }
+  const db = await openLevelStore({ path: join(dataDir, 'db') })
   const p = progressReporter('import')
   try {
-    const r = await importSnapshot({
-      source: resolve(file),
+    const chain = await openChainStore({ db })
+    const head = chain.head()
+    if (head && head.chainId !== BigInt(opts.chainId)) {
+      throw new AnchorError(
+        'ERR_SNAPSHOT_WRONG_CHAIN',
+        `${opts.dataDir} holds chain ${head.chainId}, not ${opts.chainId}: use an empty --data-dir`,
+      )
+    }
+    genesis ??= await chain.getBlockByHeight(0n)
+    const r = await importAndAnchor({
       db,
+      chain,
+      source,
+      block,
+      genesis,
       expect: {
         chainId: BigInt(opts.chainId),
         height: opts.height !== undefined ? BigInt(opts.height) : undefined,
@@ -124,12 +168,17 @@ export async function snapshotImport(
       height: r.height,
       stateRoot: r.stateRoot,
       blockHash: r.blockHash,
+      anchored: true,
+      genesis: genesis ? 'kept at height 0' : 'written when the node starts',
       trusted: opts.stateRoot
         ? 'state root given on the command line'
-        : 'the manifest (pass --state-root to pin it)',
+        : opts.blockHash
+          ? 'block hash given on the command line'
+          : "the snapshot's own block (pass --state-root or --block-hash to pin it)",
       chunks: manifest.chunks.length,
     })
   } finally {
+    p.stop()
     await db.close()
   }
 }

@@ -25,11 +25,18 @@ export function registerSnapshot(program: Command): void {
     .action(snapshotExport)
   snap
     .command('import <file>')
-    .description('verify a snapshot chunk by chunk and import its state into a data folder')
+    .description(
+      'verify a snapshot chunk by chunk, import its state into a data folder and anchor the chain at its block (the node continues from there)',
+    )
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .requiredOption('--chain-id <id>', 'the chain the snapshot must belong to')
     .option('--height <n>', 'expected height')
     .option('--state-root <hex>', 'trusted state root')
     .option('--block-hash <hex>', 'trusted block hash')
+    .option(
+      '--block <file>',
+      "the snapshot's block (default: block.bin in the folder, <file>.block)",
+    )
+    .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
     .action(snapshotImport)
 }

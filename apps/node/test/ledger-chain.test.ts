@@ -1,0 +1,132 @@
+import { bytesToHex } from '@aureon/crypto'
+import {
+  createGenesis,
+  createTxPool,
+  type GenesisConfig,
+  genesisParams,
+  openChainStore,
+  StateProcessor,
+  signTransaction,
+  TxKind,
+  transactionHash,
+} from '@aureon/ledger'
+import { type BatchOp, createMemoryStore, type KVStore } from '@aureon/storage'
+import { describe, expect, it } from 'vitest'
+import { devAccounts } from '../src/accounts.js'
+import { LedgerChain } from '../src/ledger-chain.js'
+
+const [alice, bob] = devAccounts(2)
+const genesis: GenesisConfig = {
+  chainId: 77,
+  timestamp: 0,
+  balances: { [bytesToHex(alice.address)]: (10n ** 24n).toString() },
+  validators: [],
+  consensus: { engine: 'dev' },
+  params: { epochLength: '2' },
+}
+
+async function setup(db: KVStore = createMemoryStore()) {
+  const store = await openChainStore({ db })
+  const params = genesisParams(genesis)
+  if (!store.head()) {
+    const g = await createGenesis({ config: genesis, db: store.stateDb })
+    await store.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
+  }
+  let chain: LedgerChain | undefined
+  const pool = createTxPool({
+    chainId: 77n,
+    params,
+    getAccount: (a) => chain!.state().getAccount(a),
+  })
+  chain = await LedgerChain.create({
+    store,
+    processor: new StateProcessor({ params }),
+    pool,
+    params,
+  })
+  return { db, store, pool, chain }
+}
+
+async function sealBlock(c: Awaited<ReturnType<typeof setup>>, nonces: bigint[]) {
+  for (const nonce of nonces) {
+    await c.pool.add(
+      signTransaction(
+        {
+          kind: TxKind.Transfer,
+          chainId: 77n,
+          nonce,
+          gasPrice: 1n,
+          gasLimit: 21_000n,
+          to: bob.address,
+          amount: 5n,
+        },
+        alice.secretKey,
+      ),
+    )
+  }
+  const parent = c.chain.head()
+  const ex = await c.chain.buildBlock({
+    parent,
+    timestamp: parent.timestamp + 1n,
+    proposer: new Uint8Array(20),
+    consensus: new Uint8Array(0),
+  })
+  await c.chain.commitBlock(ex.block)
+  return ex.block
+}
+
+describe('[LedgerChain]: rollbackTo (reorgs)', () => {
+  it('moves the head back, restores its state, returns abandoned transactions to the pool, and extends again', async () => {
+    const c = await setup()
+    await sealBlock(c, [0n])
+    const b2 = await sealBlock(c, [1n, 2n])
+    await sealBlock(c, [3n])
+    expect(c.chain.head().height).toBe(3n)
+    expect((await c.chain.state().getAccount(alice.address)).nonce).toBe(4n)
+
+    await c.chain.rollbackTo(1n)
+    expect(c.chain.head().height).toBe(1n)
+    expect(await c.chain.getBlockByHeight(2n)).toBeUndefined()
+    expect(await c.store.getTxLocation(transactionHash(b2.transactions[0]))).toBeUndefined()
+    expect((await c.chain.state().getAccount(alice.address)).nonce).toBe(1n)
+    expect(await c.chain.state().root()).toEqual(c.chain.head().stateRoot)
+    // the abandoned transactions are pending again and go into the next block
+    expect(c.pool.size).toBe(3)
+    const b2bis = await sealBlock(c, [])
+    expect(b2bis.transactions).toHaveLength(3)
+    expect((await c.chain.state().getAccount(alice.address)).nonce).toBe(4n)
+
+    // the rolled-back head survives a reopen
+    const again = await setup(c.db)
+    expect(again.chain.head().height).toBe(2n)
+    expect(again.chain.head().stateRoot).toEqual(b2bis.header.stateRoot)
+  })
+
+  it('refuses validator sets recorded below the history of a chain anchored at a snapshot', async () => {
+    const src = await setup()
+    for (let n = 0n; n < 5n; n++) await sealBlock(src, [n])
+    const db = createMemoryStore()
+    const store = await openChainStore({ db })
+    const next = store.nextNamespaces()
+    const ops: BatchOp[] = []
+    for await (const [key, value] of src.store.stateDb.iterate())
+      ops.push({ type: 'put', key, value })
+    await db.namespace(next.state).batch(ops)
+    const g = await src.chain.getBlockByHeight(0n)
+    await store.anchor({
+      stateNamespace: next.state,
+      block: (await src.chain.getBlockByHeight(5n))!,
+      genesis: g,
+    })
+    const anchored = await setup(db)
+    expect(anchored.chain.head().height).toBe(5n)
+    // epoch 1's set was recorded at block 2 (epochLength 2), which this node never had
+    await expect(anchored.chain.validatorSet(1n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
+    // genesis' set (epoch 0) is kept; epoch 2's boundary (block 4) is below too
+    await expect(anchored.chain.validatorSet(2n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
+    // the anchored chain executes the next block on the imported state
+    const b6 = await sealBlock(anchored, [5n])
+    const b6src = await sealBlock(src, [5n])
+    expect(b6.header.stateRoot).toEqual(b6src.header.stateRoot)
+  })
+})
