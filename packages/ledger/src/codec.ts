@@ -3,6 +3,7 @@
  * refuses anything that is not the one canonical encoding: leading zeros in integers, wrong
  * field counts, wrong byte lengths, trailing bytes, oversize input.
  */
+import { encodeRLP } from '@aureon/merkle'
 import { RLP } from '@ethereumjs/rlp'
 import { LedgerError, LedgerErrorCode } from './errors.js'
 import { MAX_U64, MAX_U128 } from './params.js'
@@ -39,7 +40,8 @@ export function bytesToBigint(b: Uint8Array): bigint {
  * rlpEncode([bigintToBytes(1n), new Uint8Array([0xaa])])
  */
 export function rlpEncode(item: RLPItem): Uint8Array {
-  return RLP.encode(item)
+  // merkle's two-pass encoder: the same bytes as RLP.encode (property-tested), one allocation
+  return encodeRLP(item)
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 
 /**
  * sha256 via node:crypto (same digest as @aureon/crypto's sha256; local to keep the hot path
@@ -7,6 +7,11 @@ import { createHash } from 'node:crypto'
  * sha256(new Uint8Array()) // e3b0c442...
  */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) {
+    // one-shot: no Hash object (several times faster for small inputs)
+    const d = hash('sha256', parts[0], 'buffer')
+    return new Uint8Array(d.buffer, d.byteOffset, d.length)
+  }
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
   const d = h.digest()

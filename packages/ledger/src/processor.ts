@@ -173,6 +173,9 @@ export class StateProcessor {
       blockGasLimit: env.gasLimit,
       minGasPrice: this.params.minGasPrice,
     })
+    if (tx.kind === TxKind.Transfer && state instanceof LedgerWorldState) {
+      return this.applyTransfer(state, tx, env, index)
+    }
     const senderAddr = transactionSender(tx)
     const sender = await this.acc(state, senderAddr)
     checkNonceAndBalance(tx, sender)
@@ -265,6 +268,118 @@ export class StateProcessor {
     }
     if (error) receipt.error = error
     if (status === 'Success' && created) receipt.contractAddress = created
+    return receipt
+  }
+
+  /**
+   * A value transfer on a LedgerWorldState, in one step: each account involved (sender,
+   * recipient, proposer; any may coincide) is read and copied once, changed in memory, and
+   * written once. Same receipt and state as the general path (tested against it): fee
+   * reservation and nonce first; the move is undone (status Failed) if it would leave u128 range;
+   * then the unused gas is refunded and the fee paid to the proposer.
+   */
+  private async applyTransfer(
+    state: LedgerWorldState,
+    tx: Transaction & { kind: typeof TxKind.Transfer },
+    env: BlockEnv,
+    index: number,
+  ): Promise<Receipt> {
+    const senderAddr = transactionSender(tx)
+    const addrs = [senderAddr, tx.to, env.proposer]
+    const keys = addrs.map(toHexKey)
+    // distinct accounts, in first-seen order; slot[i] = index of addrs[i]'s account
+    const accs: Account[] = []
+    const before: bigint[] = []
+    const slot = [0, 0, 0]
+    for (let i = 0; i < 3; i++) {
+      const j = keys.indexOf(keys[i])
+      if (j < i) {
+        slot[i] = slot[j]
+        continue
+      }
+      const r = await state.readAccount(addrs[i])
+      const a = r ? cloneAccount(r) : emptyAccount()
+      slot[i] = accs.length
+      accs.push(a)
+      before.push(a.balance)
+    }
+    const sender = accs[slot[0]]
+    const recipient = accs[slot[1]]
+    checkNonceAndBalance(tx, sender)
+    const txHash = transactionHash(tx)
+    const reserved = tx.gasLimit * tx.gasPrice
+    sender.balance -= reserved
+    sender.nonce += 1n
+    let error: ReceiptError | undefined
+    // the move (a checkpoint in the general path): undone if any balance leaves u128 range
+    const senderAfterMove = sender.balance - tx.amount
+    if (senderAfterMove < 0n || senderAfterMove > MAX_U128) {
+      error = fail(
+        LedgerErrorCode.AMOUNT_OUT_OF_RANGE,
+        `balance of ${keys[0]} would leave u128 range`,
+      )
+    } else {
+      const saved = sender.balance
+      sender.balance = senderAfterMove
+      const to = recipient.balance + tx.amount
+      if (to < 0n || to > MAX_U128) {
+        sender.balance = saved
+        error = fail(
+          LedgerErrorCode.AMOUNT_OUT_OF_RANGE,
+          `balance of ${keys[1]} would leave u128 range`,
+        )
+      } else recipient.balance = to
+    }
+    const gasUsed = intrinsicGas(tx)
+    const fee = gasUsed * tx.gasPrice
+    const refunded = sender.balance + (reserved - fee)
+    if (refunded < 0n || refunded > MAX_U128) {
+      throw new LedgerError(
+        LedgerErrorCode.AMOUNT_OUT_OF_RANGE,
+        `balance of ${keys[0]} would leave u128 range`,
+      )
+    }
+    sender.balance = refunded
+    if (fee > 0n) {
+      const proposer = accs[slot[2]]
+      const paid = proposer.balance + fee
+      if (paid > MAX_U128) {
+        throw new LedgerError(
+          LedgerErrorCode.AMOUNT_OUT_OF_RANGE,
+          `balance of ${keys[2]} would leave u128 range`,
+        )
+      }
+      proposer.balance = paid
+    }
+    // written as in the general path: the sender always, the recipient if the move stands, the
+    // proposer if paid (an account playing several roles is one record, written once)
+    const written = [true, error === undefined, fee > 0n]
+    const balanceChanges: BalanceChange[] = []
+    for (let d = 0; d < accs.length; d++) {
+      const first = slot.indexOf(d)
+      let write = false
+      for (let i = 0; i < 3; i++) if (slot[i] === d && written[i]) write = true
+      if (!write) continue // untouched: its balance did not change either
+      const a = accs[d]
+      state.setAccountOwned(addrs[first], a)
+      if (a.balance !== before[d])
+        balanceChanges.push({ address: addrs[first], balance: a.balance })
+    }
+    balanceChanges.sort((a, b) => compareBytesFast(a.address, b.address))
+    const receipt: Receipt = {
+      txHash,
+      blockHeight: env.height,
+      index,
+      status: error ? 'Failed' : 'Success',
+      gasUsed,
+      gasPrice: tx.gasPrice,
+      fee,
+      output: new Uint8Array(0),
+      logs: [],
+      debugLogs: [],
+      balanceChanges,
+    }
+    if (error) receipt.error = error
     return receipt
   }
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { RLP } from '@ethereumjs/rlp'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
@@ -9,10 +11,12 @@ import {
   decodeUtf8,
   expectBytes,
   expectList,
+  type RLPItem,
   rlpDecodeStrict,
   rlpEncode,
 } from '../src/codec.js'
 import { isLedgerError, LedgerError, LedgerErrorCode } from '../src/errors.js'
+import { sha256 } from '../src/hash.js'
 import { MAX_U128 } from '../src/params.js'
 
 describe('[codec]: integers', () => {
@@ -46,6 +50,35 @@ describe('[codec]: integers', () => {
     expect(() => checkUint(-1n, 'x')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_FIELD' }),
     )
+  })
+})
+
+describe('[codec]: RLP encoding', () => {
+  it('gives the bytes of @ethereumjs/rlp for nested items (property)', () => {
+    const { item } = fc.letrec<{ item: RLPItem }>((tie) => ({
+      item: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.oneof(fc.uint8Array({ maxLength: 3 }), fc.uint8Array({ minLength: 50, maxLength: 300 })),
+        fc.array(tie('item'), { maxLength: 6 }),
+      ),
+    }))
+    fc.assert(
+      fc.property(item, (x) => {
+        expect(Buffer.from(rlpEncode(x)).toString('hex')).toBe(
+          Buffer.from(RLP.encode(x)).toString('hex'),
+        )
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('sha256 of one part and of several parts agree with node:crypto', () => {
+    const a = Uint8Array.of(1, 2, 3)
+    const b = new Uint8Array(100).fill(7)
+    const all = Buffer.concat([a, b])
+    const want = createHash('sha256').update(all).digest('hex')
+    expect(Buffer.from(sha256(all)).toString('hex')).toBe(want)
+    expect(Buffer.from(sha256(a, b)).toString('hex')).toBe(want)
   })
 })
 

@@ -404,3 +404,86 @@ describe('[StateProcessor]: blocks', () => {
     expect(b2.block.transactions).toHaveLength(1)
   })
 })
+
+describe('[StateProcessor]: transfer fast path', () => {
+  /** The same state seen through a plain WorldState (not a LedgerWorldState): the general path. */
+  const general = (s: LedgerWorldState) =>
+    new Proxy(s, {
+      getPrototypeOf: () => Object.prototype,
+      get(target, prop) {
+        const v = Reflect.get(target, prop)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+  const MAX = (1n << 128n) - 1n
+
+  it('gives the receipts, errors and roots of the general path (property)', async () => {
+    const fc = (await import('fast-check')).default
+    const ks = [key(21), key(22), key(23)]
+    const others = [key(24).address, key(25).address]
+    const all = [...ks.map((k) => k.address), ...others]
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.constant(MAX - 5n)),
+          {
+            minLength: 5,
+            maxLength: 5,
+          },
+        ),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(
+          fc.record({
+            from: fc.integer({ min: 0, max: 2 }),
+            to: fc.integer({ min: 0, max: 4 }),
+            amount: fc.oneof(
+              fc.constant(0n),
+              fc.bigInt({ min: 0n, max: 1000n }),
+              fc.constant(MAX - 1n),
+            ),
+            gasPrice: fc.bigInt({ min: 0n, max: 3n }),
+            nonceSkew: fc.constantFrom(0n, 0n, 0n, 1n),
+          }),
+          { maxLength: 12 },
+        ),
+        async (balances, proposerIdx, txs) => {
+          const a = await createWorldState({ db: createMemoryStore() })
+          const b = await createWorldState({ db: createMemoryStore() })
+          for (const s of [a, b]) {
+            for (let i = 0; i < all.length; i++) {
+              await s.putAccount(all[i], { ...emptyAccount(), balance: balances[i] })
+            }
+            await s.root()
+          }
+          const e = { ...env(), proposer: all[proposerIdx] }
+          const p = new StateProcessor()
+          const nonces = [0n, 0n, 0n]
+          for (const [i, t] of txs.entries()) {
+            const tx = transfer(ks[t.from], all[t.to], nonces[t.from] + t.nonceSkew, t.amount, {
+              gasPrice: t.gasPrice,
+            })
+            const run = async (s: LedgerWorldState | ReturnType<typeof general>) => {
+              s.checkpoint()
+              try {
+                const r = await p.applyTransaction(s, tx, e, i)
+                await s.commit()
+                return r
+              } catch (err) {
+                await s.revert()
+                if (!isLedgerError(err)) throw err
+                return err.code
+              }
+            }
+            const fast = await run(a)
+            const slow = await run(general(b))
+            expect(fast).toEqual(slow)
+            if (typeof fast !== 'string') nonces[t.from]++
+          }
+          expect(toHexKey(await a.root())).toBe(toHexKey(await b.root()))
+          for (const x of all) expect(await a.getAccount(x)).toEqual(await b.getAccount(x))
+        },
+      ),
+      { numRuns: 150 },
+    )
+  })
+})

@@ -13,6 +13,7 @@ import {
   type MPTNode,
 } from '@ethereumjs/mpt'
 import { keccak256 } from './keccak.js'
+import { encodeRLP } from './rlp.js'
 
 type Ref = Uint8Array | Uint8Array[]
 /** A child slot while rebuilding: an untouched reference, a rebuilt node, or empty. */
@@ -55,7 +56,7 @@ export class BatchApplier {
 
   /** Node ref of an in-memory node: inline raw if < 32 bytes, else hash (recorded for storage). */
   private commit(node: MPTNode, top = false): Ref {
-    const enc = node.serialize()
+    const enc = serialize(node)
     if (enc.length < 32 && !top) return node.raw() as Ref
     const h = keccak256(enc)
     this.writes.push([h, enc])
@@ -243,6 +244,25 @@ export class BatchApplier {
     }
     return b
   }
+}
+
+/** Hex-prefix (compact) encoding of a nibble path. */
+function compact(n: number[], leaf: boolean): Uint8Array {
+  const odd = n.length & 1
+  const out = new Uint8Array((n.length >> 1) + 1)
+  const flag = (leaf ? 2 : 0) + odd
+  let i = 0
+  if (odd) out[0] = (flag << 4) | n[i++]
+  else out[0] = flag << 4
+  for (let o = 1; i < n.length; o++, i += 2) out[o] = (n[i] << 4) | n[i + 1]
+  return out
+}
+
+/** A node's encoding: the bytes of mpt's `serialize()`, without its per-item concatenations. */
+export function serialize(node: MPTNode): Uint8Array {
+  if (node instanceof BranchMPTNode) return encodeRLP(node.raw() as Uint8Array[])
+  const leaf = node instanceof LeafMPTNode
+  return encodeRLP([compact(node.key(), leaf), node.value() as Uint8Array])
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

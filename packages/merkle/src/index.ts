@@ -13,6 +13,8 @@ export * from './keccak.js'
 export * from './params.js'
 // Proof verification
 export * from './proof.js'
+// RLP encoding (bytes and nested lists)
+export { encodeRLP, type RLPInput } from './rlp.js'
 // State tree
 export { createStateTree, MPTStateTree } from './state-tree.js'
 export * from './types.js'
