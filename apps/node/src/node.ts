@@ -36,7 +36,7 @@ import type { NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics.js'
-import { writeAnchorBlock } from './snapshot-anchor.js'
+import { clearStaleNamespaces, writeAnchorBlock } from './snapshot-anchor.js'
 import { serveSnapshots, stateSync } from './state-sync.js'
 
 export interface AureonNodeOptions {
@@ -171,6 +171,10 @@ export class AureonNode {
         },
         'chain loaded from the data folder',
       )
+    }
+    if (chainStore.namespaces().generation > 0) {
+      const cleared = await clearStaleNamespaces(store, chainStore)
+      if (cleared.length) logger.info({ cleared }, 'old chain namespaces deleted')
     }
     const chainId = expected.block.header.chainId
     const engineName = cfg.consensus.engine

@@ -103,6 +103,29 @@ export async function clearNamespace(db: KVStore, name: string): Promise<void> {
   }
 }
 
+/**
+ * Clears the namespaces of earlier generations that are no longer live (left behind when a node
+ * stopped between moving the live pointer and deleting the old namespaces). Cheap when clean.
+ */
+export async function clearStaleNamespaces(db: KVStore, chain: ChainStore): Promise<string[]> {
+  const live = chain.namespaces()
+  const cleared: string[] = []
+  for (let g = 0; g < live.generation; g++) {
+    for (const name of g === 0 ? ['state', 'chain'] : [`state-${g}`, `chain-${g}`]) {
+      if (name === live.state || name === live.chain) continue
+      const ns = db.namespace(name)
+      let used = false
+      for (const s of [ns, ns.namespace(CODE_NAMESPACE), ns.namespace(IMPORT_META_NAMESPACE)]) {
+        for await (const _ of s.iterate({ limit: 1 })) used = true
+      }
+      if (!used) continue
+      await clearNamespace(db, name)
+      cleared.push(name)
+    }
+  }
+  return cleared
+}
+
 export interface ImportAndAnchorOptions {
   /** The node's root store. */
   db: KVStore

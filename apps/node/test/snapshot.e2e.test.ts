@@ -13,7 +13,7 @@ describe('[aureon snapshot]: create, list, export, a verified import, and a node
   const fresh = join(dir, 'fresh')
   afterAll(() => removeDir(dir))
 
-  it('snapshots a stopped node, packs it, and imports it into a fresh folder with the same root', async () => {
+  it('snapshots a stopped node, packs it, imports it into a fresh folder that runs block H+1 to the original root', async () => {
     const port = await freePort()
     const node = startCli([
       'dev',
