@@ -3,6 +3,7 @@
  *   setup <dir> | export <dir> | raw-export <dir> | import <dir> | raw-import <dir>
  * Prints one JSON line with the result.
  */
+import { readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -32,7 +33,11 @@ const CHUNK = 4 * 1024 * 1024
 const rssMB = () => process.resourceUsage().maxRSS / 1024
 const mem = () => {
   const m = process.memoryUsage()
+  const st = readFileSync('/proc/self/status', 'utf8')
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(st)?.[1] ?? 0) >> 10
   return {
+    rssAnon: kb('RssAnon'),
+    rssFile: kb('RssFile'),
     heapTotal: m.heapTotal >> 20,
     external: m.external >> 20,
     arrayBuffers: m.arrayBuffers >> 20,
@@ -50,7 +55,7 @@ function u32Bytes(n: number, len: number, tag: number): Uint8Array {
 }
 
 async function writeOps(db: KVStore, ops: BatchOp[]) {
-  for (let i = 0; i < ops.length; i += 10_000) await db.batch(ops.slice(i, i + 10_000))
+  for (let i = 0; i < ops.length; i += 50_000) await db.batch(ops.slice(i, i + 50_000))
 }
 
 async function setup() {
@@ -177,7 +182,7 @@ async function rawExport() {
   await Promise.all(inflight)
   const ms = performance.now() - t0
   await db.close()
-  return { ms, bytes, compressed, rss: rssMB() }
+  return { ms, bytes, compressed, rss: rssMB(), mem: mem() }
 }
 
 async function doImport() {
@@ -225,7 +230,7 @@ async function rawImport() {
   }
   const ms = performance.now() - t0
   await db.close()
-  return { ms, bytes, rss: rssMB() }
+  return { ms, bytes, rss: rssMB(), mem: mem() }
 }
 
 const phases: Record<string, () => Promise<object>> = {
@@ -240,4 +245,7 @@ if (!fn || !dir) {
   console.error(`usage: phase.ts <${Object.keys(phases).join('|')}> <dir>`)
   process.exit(2)
 }
-console.log(JSON.stringify(await fn()))
+const cpu0 = process.cpuUsage()
+const res = await fn()
+const cpu = process.cpuUsage(cpu0)
+console.log(JSON.stringify({ ...res, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }))

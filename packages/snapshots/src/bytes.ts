@@ -64,6 +64,11 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.slice(0, this.length)
   }
+
+  /** The bytes without a copy when the initial size was exact. */
+  finishExact(): Uint8Array {
+    return this.length === this.buf.length ? this.buf : this.finish()
+  }
 }
 
 /** Reads fields; running past the end throws `truncatedCode` (default ERR_SNAPSHOT_CORRUPT). */

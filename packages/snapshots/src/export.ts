@@ -6,25 +6,23 @@
  */
 import { sha256 } from '@aureon/crypto'
 import { accountRefs } from './account.js'
-import { MAX_KEY, nextKey, toHex, ZERO_KEY } from './bytes.js'
+import { ByteWriter, equal, MAX_KEY, nextKey, toHex, ZERO_KEY } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import {
   ACCOUNT_SEGMENT_FIXED,
-  type AccountSegment,
   CHUNK_HEADER_SIZE,
   CODE_SEGMENT_FIXED,
   compressChunk,
-  encodeChunk,
   encodeManifest,
   leafSize,
   proofSize,
-  type Segment,
   SegmentType,
   STORAGE_SEGMENT_FIXED,
-  type StorageSegment,
+  writeProof,
 } from './format.js'
 import { createDirSink, createFileSink, type SnapshotSink } from './io.js'
 import {
+  CHUNK_MAGIC,
   CHUNK_PROOF_RESERVE,
   DEFAULT_ZSTD_LEVEL,
   MAX_CHUNK_SIZE,
@@ -35,17 +33,61 @@ import { type NodeReader, proofPath, type TrieLeaf, walkLeaves } from './trie.js
 import type { ChunkInfo, ExportSnapshotOptions, SnapshotManifest, SnapshotResult } from './types.js'
 
 function uniqueProof(a: Uint8Array[], b: Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>()
-  const out: Uint8Array[] = []
-  for (const p of [...a, ...b]) {
-    const k = Buffer.from(p.buffer, p.byteOffset, p.length).toString('base64')
-    if (!seen.has(k)) {
-      seen.add(k)
-      out.push(p)
-    }
-  }
+  // the two edge paths share their top nodes; nodes are compared by content
+  const out: Uint8Array[] = a.slice()
+  for (const p of b) if (!a.some((q) => equal(p, q))) out.push(p)
   return out
 }
+
+/** Leaves of a chunk written as their final bytes (key, u32 length, value), in a reused buffer. */
+class LeafBuffer {
+  buf: Uint8Array
+  view: DataView
+  length = 0
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size)
+    this.view = new DataView(this.buf.buffer)
+  }
+
+  add(leaf: TrieLeaf): void {
+    const need = this.length + 36 + leaf.value.length
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2))
+      next.set(this.buf.subarray(0, this.length))
+      this.buf = next
+      this.view = new DataView(next.buffer)
+    }
+    this.buf.set(leaf.key, this.length)
+    this.view.setUint32(this.length + 32, leaf.value.length)
+    this.buf.set(leaf.value, this.length + 36)
+    this.length = need
+  }
+}
+
+/** An account or storage range being filled: its leaves are a slice of a LeafBuffer. */
+interface OpenRange {
+  start: Uint8Array
+  end: Uint8Array
+  proof: Uint8Array[]
+  from: number
+  to: number
+  count: number
+  lastKey: Uint8Array | undefined
+}
+
+type CutSegment =
+  | ({ type: typeof SegmentType.Accounts } & OpenRange)
+  | ({
+      type: typeof SegmentType.Storage
+      account: Uint8Array
+      storageRoot: Uint8Array
+      accountProof: Uint8Array[]
+    } & OpenRange)
+  | { type: typeof SegmentType.Code; hash: Uint8Array; code: Uint8Array }
+
+type StorageCut = CutSegment & { type: typeof SegmentType.Storage }
+type AccountCut = CutSegment & { type: typeof SegmentType.Accounts }
 
 interface StorageCtx {
   account: Uint8Array
@@ -53,16 +95,18 @@ interface StorageCtx {
   accountProof: Uint8Array[]
   /** Start of the next storage segment; undefined once the key space is done. */
   next: Uint8Array | undefined
-  seg: StorageSegment | null
+  seg: StorageCut | null
 }
 
 class ChunkCutter {
-  private segments: Segment[] = []
+  private segments: CutSegment[] = []
   private size = CHUNK_HEADER_SIZE
-  private acct: AccountSegment | null = null
+  private acct: AccountCut | null = null
   private nextAcct: Uint8Array | undefined = ZERO_KEY
   storage: StorageCtx | null = null
   private leafCount = 0
+  private readonly acctLeaves: LeafBuffer
+  private readonly storageLeaves: LeafBuffer
   readonly chunks: ChunkInfo[] = []
   private inflight: Promise<void>[] = []
   private writeChain: Promise<void> = Promise.resolve()
@@ -79,6 +123,8 @@ class ChunkCutter {
     chunkSize: number,
   ) {
     this.limit = chunkSize - Math.min(CHUNK_PROOF_RESERVE, chunkSize >> 1)
+    this.acctLeaves = new LeafBuffer(this.limit)
+    this.storageLeaves = new LeafBuffer(this.limit)
   }
 
   private async room(need: number): Promise<void> {
@@ -91,26 +137,39 @@ class ChunkCutter {
     }
   }
 
-  async addAccount(leaf: TrieLeaf): Promise<void> {
-    await this.room(leafSize(leaf) + (this.acct ? 0 : ACCOUNT_SEGMENT_FIXED))
-    if (!this.acct) {
-      this.acct = {
-        type: SegmentType.Accounts,
-        start: this.nextAcct as Uint8Array,
-        end: MAX_KEY,
-        proof: [],
-        leaves: [],
-      }
-      this.segments.push(this.acct)
-      this.size += ACCOUNT_SEGMENT_FIXED
+  private openAccounts(start: Uint8Array): AccountCut {
+    const from = this.acctLeaves.length
+    const seg: AccountCut = {
+      type: SegmentType.Accounts,
+      start,
+      end: MAX_KEY,
+      proof: [],
+      from,
+      to: from,
+      count: 0,
+      lastKey: undefined,
     }
-    this.acct.leaves.push(leaf)
-    this.size += leafSize(leaf)
+    this.acct = seg
+    this.segments.push(seg)
+    return seg
+  }
+
+  async addAccount(leaf: TrieLeaf): Promise<void> {
+    const size = leafSize(leaf)
+    await this.room(size + (this.acct ? 0 : ACCOUNT_SEGMENT_FIXED))
+    if (!this.acct) this.size += ACCOUNT_SEGMENT_FIXED
+    const seg: AccountCut = this.acct ?? this.openAccounts(this.nextAcct as Uint8Array)
+    this.acctLeaves.add(leaf)
+    seg.to = this.acctLeaves.length
+    seg.count++
+    seg.lastKey = leaf.key
+    this.size += size
     this.leafCount++
   }
 
-  private openStorage(ctx: StorageCtx): StorageSegment {
-    const seg: StorageSegment = {
+  private openStorage(ctx: StorageCtx): StorageCut {
+    const from = this.storageLeaves.length
+    const seg: StorageCut = {
       type: SegmentType.Storage,
       account: ctx.account,
       storageRoot: ctx.storageRoot,
@@ -118,7 +177,10 @@ class ChunkCutter {
       start: ctx.next as Uint8Array,
       end: MAX_KEY,
       proof: [],
-      leaves: [],
+      from,
+      to: from,
+      count: 0,
+      lastKey: undefined,
     }
     ctx.seg = seg
     this.segments.push(seg)
@@ -128,12 +190,14 @@ class ChunkCutter {
 
   async addStorage(leaf: TrieLeaf): Promise<void> {
     const ctx = this.storage as StorageCtx
-    await this.room(
-      leafSize(leaf) + (ctx.seg ? 0 : STORAGE_SEGMENT_FIXED + proofSize(ctx.accountProof)),
-    )
+    const size = leafSize(leaf)
+    await this.room(size + (ctx.seg ? 0 : STORAGE_SEGMENT_FIXED + proofSize(ctx.accountProof)))
     const seg = ctx.seg ?? this.openStorage(ctx)
-    seg.leaves.push(leaf)
-    this.size += leafSize(leaf)
+    this.storageLeaves.add(leaf)
+    seg.to = this.storageLeaves.length
+    seg.count++
+    seg.lastKey = leaf.key
+    this.size += size
     this.leafCount++
   }
 
@@ -144,13 +208,13 @@ class ChunkCutter {
   }
 
   private async closeStorageSeg(ctx: StorageCtx, final: boolean): Promise<void> {
-    const seg = ctx.seg as StorageSegment
+    const seg = ctx.seg as StorageCut
     ctx.seg = null
-    if (!final && seg.leaves.length === 0) {
+    if (!final && seg.count === 0) {
       this.segments.splice(this.segments.indexOf(seg), 1)
       return
     }
-    seg.end = final ? MAX_KEY : seg.leaves[seg.leaves.length - 1].key
+    seg.end = final ? MAX_KEY : (seg.lastKey as Uint8Array)
     seg.proof = uniqueProof(
       await proofPath(this.read, ctx.storageRoot, seg.start),
       await proofPath(this.read, ctx.storageRoot, seg.end),
@@ -169,20 +233,41 @@ class ChunkCutter {
     this.storage = null
   }
 
-  async closeChunk(final: boolean): Promise<void> {
-    if (final && !this.acct && this.nextAcct) {
-      this.acct = {
-        type: SegmentType.Accounts,
-        start: this.nextAcct,
-        end: MAX_KEY,
-        proof: [],
-        leaves: [],
+  /** The chunk body (layout in docs/snapshots.md) from the segments and the leaf buffers. */
+  private encode(index: number): Uint8Array {
+    let size = CHUNK_HEADER_SIZE
+    for (const s of this.segments) {
+      if (s.type === SegmentType.Code) size += CODE_SEGMENT_FIXED + s.code.length
+      else {
+        size += 1 + 64 + proofSize(s.proof) + 4 + (s.to - s.from)
+        if (s.type === SegmentType.Storage) size += 64 + proofSize(s.accountProof)
       }
-      this.segments.push(this.acct)
     }
+    const w = new ByteWriter(size)
+    w.bytes(CHUNK_MAGIC).u16(SNAPSHOT_FORMAT_VERSION).u32(index).u32(this.segments.length)
+    for (const s of this.segments) {
+      w.u8(s.type)
+      if (s.type === SegmentType.Code) {
+        w.bytes(s.hash).varBytes(s.code)
+        continue
+      }
+      if (s.type === SegmentType.Storage) {
+        w.bytes(s.account).bytes(s.storageRoot)
+        writeProof(w, s.accountProof)
+      }
+      w.bytes(s.start).bytes(s.end)
+      writeProof(w, s.proof)
+      const leaves = s.type === SegmentType.Accounts ? this.acctLeaves : this.storageLeaves
+      w.u32(s.count).bytes(leaves.buf.subarray(s.from, s.to))
+    }
+    return w.finishExact()
+  }
+
+  async closeChunk(final: boolean): Promise<void> {
+    if (final && !this.acct && this.nextAcct) this.openAccounts(this.nextAcct)
     if (this.acct) {
       const a = this.acct
-      a.end = final ? MAX_KEY : a.leaves[a.leaves.length - 1].key
+      a.end = final ? MAX_KEY : (a.lastKey as Uint8Array)
       a.proof = uniqueProof(
         await proofPath(this.read, this.stateRoot, a.start),
         await proofPath(this.read, this.stateRoot, a.end),
@@ -192,7 +277,7 @@ class ChunkCutter {
     }
     if (this.storage?.seg) await this.closeStorageSeg(this.storage, false)
     const index = this.chunks.length
-    const raw = encodeChunk({ index, segments: this.segments }, this.size + 4096)
+    const raw = this.encode(index)
     if (raw.length > MAX_CHUNK_SIZE) {
       throw new SnapshotError(
         SnapshotErrorCode.ITEM_TOO_LARGE,
@@ -200,7 +285,7 @@ class ChunkCutter {
       )
     }
     const accountSeg = this.segments.find((s) => s.type === SegmentType.Accounts) as
-      | AccountSegment
+      | AccountCut
       | undefined
     const info: ChunkInfo = {
       hash: new Uint8Array(32),
@@ -211,6 +296,8 @@ class ChunkCutter {
     }
     this.chunks.push(info)
     this.segments = []
+    this.acctLeaves.length = 0
+    this.storageLeaves.length = 0
     this.size = CHUNK_HEADER_SIZE
     this.leafCount = 0
     this.totalRaw += raw.length

@@ -212,7 +212,8 @@ export const ACCOUNT_SEGMENT_FIXED = 1 + 64 + LEAVES_FIXED
 export const STORAGE_SEGMENT_FIXED = 1 + 64 + 64 + LEAVES_FIXED
 export const CODE_SEGMENT_FIXED = 1 + 32 + 4
 
-function writeProof(w: ByteWriter, proof: Uint8Array[]): void {
+/** Writes a proof list (u16 count, then per node u32 length and bytes). */
+export function writeProof(w: ByteWriter, proof: Uint8Array[]): void {
   w.u16(proof.length)
   for (const p of proof) w.varBytes(p)
 }

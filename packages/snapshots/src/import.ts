@@ -22,7 +22,7 @@ import type {
   ImportSnapshotResult,
   SnapshotManifest,
 } from './types.js'
-import { verifyChunk } from './verify.js'
+import { type PackedVerifiedChunk, verifyChunkPacked } from './verify.js'
 
 /** Default namespace an import writes into. */
 export const DEFAULT_IMPORT_NAMESPACE = 'state-import'
@@ -110,8 +110,8 @@ function checkExpectation(m: SnapshotManifest, e: ImportSnapshotOptions['expect'
 }
 
 const MAX = (1n << 256n) - 1n
-/** Ops per store batch while writing a chunk. */
-const WRITE_BATCH = 4096
+/** Nodes per store batch while writing a chunk. */
+const WRITE_BATCH = 16384
 const big = (b: Uint8Array) => BigInt(toHex(b))
 
 /**
@@ -157,22 +157,54 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     const codeRefs = new Set<string>()
     const codes = new Set<string>()
     const n = manifest.chunks.length
-    let next = 0
     let done = 0
     let bytes = 0
     let compressedBytes = 0
     const concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, 64))
-    let failed: unknown
-    const worker = async () => {
-      while (next < n && failed === undefined) {
-        const i = next++
+    // Pipeline: up to `concurrency` chunks are fetched ahead; chunks are verified one at a time
+    // (CPU work on this thread); the writes of a verified chunk overlap the verification of the
+    // next one. At most two decoded chunks are in memory at once.
+    const fetched = new Map<number, Promise<Uint8Array>>()
+    let nextFetch = 0
+    const prefetch = (upTo: number) => {
+      while (nextFetch < n && nextFetch < upTo) {
+        const p = source.chunk(nextFetch)
+        p.catch(() => {}) // surfaced when awaited
+        fetched.set(nextFetch++, p)
+      }
+    }
+    const write = async (v: PackedVerifiedChunk) => {
+      for (const ops of v.nodes.batches(WRITE_BATCH)) await target.batch(ops)
+      if (v.codeOps.length > 0) await target.batch(v.codeOps)
+      done++
+      bytes += v.rawSize
+      compressedBytes += v.compressedSize
+      const elapsedMs = performance.now() - t0
+      const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0
+      opts.onProgress?.({
+        phase: 'import',
+        chunks: done,
+        totalChunks: n,
+        bytes,
+        totalBytes: manifest.totalRawSize,
+        compressedBytes,
+        rate,
+        elapsedMs,
+        etaMs: rate > 0 ? ((manifest.totalRawSize - bytes) * 1000) / rate : undefined,
+      })
+    }
+    let writing: Promise<void> | undefined
+    try {
+      for (let i = 0; i < n; i++) {
+        prefetch(i + concurrency)
+        const chunk = fetched.get(i) as Promise<Uint8Array>
+        fetched.delete(i)
+        const compressed = await chunk
         if (opts.signal?.aborted)
           throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
-        const v = await verifyChunk({ manifest, index: i, bytes: await source.chunk(i) })
-        if (failed !== undefined) return
+        const v = await verifyChunkPacked({ manifest, index: i, bytes: compressed })
         // not atomic per chunk on purpose: only the completion record makes the import visible
-        for (let k = 0; k < v.ops.length; k += WRITE_BATCH)
-          await target.batch(v.ops.slice(k, k + WRITE_BATCH))
+        if (writing) await writing
         for (const a of v.storageAccounts) storageRoots.set(toHex(a.account), toHex(a.storageRoot))
         for (const r of v.storageRanges) {
           const k = toHex(r.account)
@@ -182,31 +214,15 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         }
         for (const c of v.codeRefs) codeRefs.add(toHex(c))
         for (const c of v.codes) codes.add(toHex(c))
-        done++
-        bytes += v.rawSize
-        compressedBytes += v.compressedSize
-        const elapsedMs = performance.now() - t0
-        const rate = elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0
-        opts.onProgress?.({
-          phase: 'import',
-          chunks: done,
-          totalChunks: n,
-          bytes,
-          totalBytes: manifest.totalRawSize,
-          compressedBytes,
-          rate,
-          elapsedMs,
-          etaMs: rate > 0 ? ((manifest.totalRawSize - bytes) * 1000) / rate : undefined,
-        })
+        writing = write(v)
+        writing.catch(() => {}) // surfaced when awaited
       }
+      if (writing) await writing
+    } catch (e) {
+      await writing?.catch(() => {})
+      await Promise.all([...fetched.values()].map((p) => p.catch(() => {})))
+      throw e
     }
-    const workers = Array.from({ length: Math.min(concurrency, Math.max(1, n)) }, () =>
-      worker().catch((e) => {
-        failed ??= e
-      }),
-    )
-    await Promise.all(workers)
-    if (failed !== undefined) throw failed
     // Completeness: every contract's storage key space covered, every code present.
     const incomplete = (msg: string): never => {
       throw new SnapshotError(SnapshotErrorCode.INCOMPLETE, msg)

@@ -34,47 +34,72 @@ function writePrefix(len: number, offset: number, out: Uint8Array, pos: number):
   return pos + 1 + n
 }
 
-/** Body length of a list (cached per list: `write` asks again). */
-const bodyCache = new WeakMap<RLPInput[], number>()
+/** Encoded size of a list whose items take `body` bytes. */
+export function listLength(body: number): number {
+  return prefixSize(body) + body
+}
+
+/** Writes a list header for a body of `body` bytes; returns the next position. */
+export function writeListHeader(body: number, out: Uint8Array, pos: number): number {
+  return writePrefix(body, 0xc0, out, pos)
+}
+
+/** Encoded size of a string or pre-encoded item. */
+export function itemLength(x: Uint8Array | RawRLP): number {
+  if (x instanceof RawRLP) return x.bytes.length
+  if (x.length === 1 && x[0] < 0x80) return 1
+  return (x.length < 56 ? 1 : prefixSize(x.length)) + x.length
+}
+
+/** Writes a string or pre-encoded item; returns the next position. */
+export function writeItem(x: Uint8Array | RawRLP, out: Uint8Array, pos: number): number {
+  if (x instanceof RawRLP) {
+    out.set(x.bytes, pos)
+    return pos + x.bytes.length
+  }
+  if (x.length === 1 && x[0] < 0x80) {
+    out[pos] = x[0]
+    return pos + 1
+  }
+  const q = writePrefix(x.length, 0x80, out, pos)
+  out.set(x, q)
+  return q + x.length
+}
 
 function encodedLength(item: RLPInput): number {
-  if (item instanceof Uint8Array) {
-    if (item.length === 1 && item[0] < 0x80) return 1
-    return prefixSize(item.length) + item.length
-  }
-  if (item instanceof RawRLP) return item.bytes.length
+  if (!Array.isArray(item)) return itemLength(item)
   let body = 0
   for (const x of item) body += encodedLength(x)
-  bodyCache.set(item, body)
   return prefixSize(body) + body
 }
 
 function write(item: RLPInput, out: Uint8Array, pos: number): number {
-  if (item instanceof Uint8Array) {
-    if (item.length === 1 && item[0] < 0x80) {
-      out[pos] = item[0]
-      return pos + 1
-    }
-    const q = writePrefix(item.length, 0x80, out, pos)
-    out.set(item, q)
-    return q + item.length
-  }
-  if (item instanceof RawRLP) {
-    out.set(item.bytes, pos)
-    return pos + item.bytes.length
-  }
-  let body = bodyCache.get(item)
-  if (body === undefined) {
-    body = 0
-    for (const x of item) body += encodedLength(x)
-  }
+  if (!Array.isArray(item)) return writeItem(item, out, pos)
+  let body = 0
+  for (const x of item) body += encodedLength(x)
   let q = writePrefix(body, 0xc0, out, pos)
   for (const x of item) q = write(x, out, q)
   return q
 }
 
+/**
+ * RLP encoding of a list of strings and pre-encoded items (every trie node is one): no
+ * recursion, lengths computed once.
+ */
+export function rlpEncodeList(items: (Uint8Array | RawRLP)[]): Uint8Array {
+  let body = 0
+  for (let i = 0; i < items.length; i++) body += itemLength(items[i])
+  const out = new Uint8Array(prefixSize(body) + body)
+  let q = writePrefix(body, 0xc0, out, 0)
+  for (let i = 0; i < items.length; i++) q = writeItem(items[i], out, q)
+  return out
+}
+
 /** RLP encoding of `item`. */
 export function rlpEncode(item: RLPInput): Uint8Array {
+  if (Array.isArray(item) && !item.some(Array.isArray)) {
+    return rlpEncodeList(item as (Uint8Array | RawRLP)[])
+  }
   const out = new Uint8Array(encodedLength(item))
   write(item, out, 0)
   return out

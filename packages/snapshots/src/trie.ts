@@ -13,7 +13,18 @@
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { keccak256 } from './keccak.js'
 import { EMPTY_TRIE_ROOT } from './params.js'
-import { RawRLP, type RLPInput, type RLPItem, rlpDecode, rlpEncode } from './rlp.js'
+import {
+  itemLength,
+  listLength,
+  RawRLP,
+  type RLPInput,
+  type RLPItem,
+  rlpDecode,
+  rlpEncode,
+  rlpEncodeList,
+  writeItem,
+  writeListHeader,
+} from './rlp.js'
 
 /** A trie leaf: 32-byte hashed key and the value stored in the trie. */
 export interface TrieLeaf {
@@ -57,6 +68,28 @@ function hpFromKey(key: Uint8Array, from: number, to: number, leaf: boolean): Ui
   return out
 }
 
+/** RLP of the leaf node holding `value` at `key`, the leaf starting at nibble `from`. */
+function encodeLeaf(key: Uint8Array, from: number, value: Uint8Array): Uint8Array {
+  const n = 64 - from
+  const hpLen = (n >> 1) + 1
+  // a one-byte hex prefix (0x20 or 0x3x) is its own RLP; longer ones get a string header
+  const body = (hpLen === 1 ? 1 : 1 + hpLen) + itemLength(value)
+  const out = new Uint8Array(listLength(body))
+  let p = writeListHeader(body, out, 0)
+  if (hpLen > 1) out[p++] = 0x80 + hpLen
+  let k = from
+  if (n & 1) {
+    out[p++] = 0x30 | nib(key, k)
+    k++
+  } else out[p++] = 0x20
+  for (; k < 64; k += 2) {
+    const b = key[k >> 1]
+    out[p++] = k & 1 ? ((b & 15) << 4) | (key[(k >> 1) + 1] >> 4) : b
+  }
+  writeItem(value, out, p)
+  return out
+}
+
 function hpDecode(b: Uint8Array): { path: number[]; leaf: boolean } {
   if (b.length === 0) forged('empty hex-prefix path')
   const flag = b[0] >> 4
@@ -88,7 +121,7 @@ function decodeNodeItem(item: RLPItem): Node {
 }
 
 /** Reference to a node from its parent: its hash, or the node itself when under 32 bytes. */
-function ref(enc: Uint8Array, sink?: NodeSink): RLPInput {
+function ref(enc: Uint8Array, sink?: NodeSink): Uint8Array | RawRLP {
   if (enc.length < 32) return new RawRLP(enc)
   const h = keccak256(enc)
   sink?.(h, enc)
@@ -117,14 +150,14 @@ export function buildSubtree(
   sink?: NodeSink,
 ): Uint8Array {
   const first = leaves[lo].key
-  if (hi - lo === 1) return rlpEncode([hpFromKey(first, depth, 64, true), leaves[lo].value])
+  if (hi - lo === 1) return encodeLeaf(first, depth, leaves[lo].value)
   const last = leaves[hi - 1].key
   let cp = depth
   while (cp < 64 && nib(first, cp) === nib(last, cp)) cp++
   if (cp === 64) forged('duplicate leaf key', { key: hex(first) })
   const branch = buildBranch(leaves, lo, hi, cp, sink)
   if (cp === depth) return branch
-  return rlpEncode([hpFromKey(first, depth, cp, false), ref(branch, sink)])
+  return rlpEncodeList([hpFromKey(first, depth, cp, false), ref(branch, sink)])
 }
 
 function buildBranch(
@@ -134,7 +167,7 @@ function buildBranch(
   depth: number,
   sink?: NodeSink,
 ): Uint8Array {
-  const items: RLPInput[] = new Array(17).fill(EMPTY)
+  const items: (Uint8Array | RawRLP)[] = new Array(17).fill(EMPTY)
   let i = lo
   while (i < hi) {
     const n = nib(leaves[i].key, depth)
@@ -143,7 +176,7 @@ function buildBranch(
     items[n] = ref(buildSubtree(leaves, i, j, depth + 1, sink), sink)
     i = j
   }
-  return rlpEncode(items)
+  return rlpEncodeList(items)
 }
 
 /**
@@ -314,9 +347,9 @@ export function verifyRange(opts: VerifyRangeOptions): void {
         if (!l || compareBytes(l.key, key) !== 0)
           forged('a leaf of the range is missing', { key: hex(key) })
         pos++
-        return rlpEncode([hpFromKey(key, d, 64, true), l.value])
+        return encodeLeaf(key, d, l.value)
       }
-      return rlpEncode([hpFromKey(key, d, 64, true), node.value])
+      return encodeLeaf(key, d, node.value)
     }
     const c = cls(q)
     let child: RLPInput

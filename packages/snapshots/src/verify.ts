@@ -12,6 +12,52 @@ import { codeOp, nodeOp } from './store-layout.js'
 import { verifyKeyProof, verifyRange } from './trie.js'
 import type { SnapshotManifest } from './types.js'
 
+/**
+ * Trie nodes in one growable buffer (per node: u32 RLP length, 32-byte hash, RLP), so a verified
+ * chunk holds a few large buffers instead of ~100k small objects.
+ */
+export class PackedNodes {
+  private buf: Uint8Array
+  private view: DataView
+  length = 0
+  count = 0
+
+  constructor(initial = 1 << 20) {
+    this.buf = new Uint8Array(initial)
+    this.view = new DataView(this.buf.buffer)
+  }
+
+  add(hash: Uint8Array, rlp: Uint8Array): void {
+    const need = this.length + 36 + rlp.length
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2))
+      next.set(this.buf.subarray(0, this.length))
+      this.buf = next
+      this.view = new DataView(next.buffer)
+    }
+    this.view.setUint32(this.length, rlp.length)
+    this.buf.set(hash, this.length + 4)
+    this.buf.set(rlp, this.length + 36)
+    this.length = need
+    this.count++
+  }
+
+  /** Batch ops (relative to the state store) of at most `max` nodes each, views into the buffer. */
+  *batches(max: number): Generator<BatchOp[]> {
+    let ops: BatchOp[] = []
+    for (let p = 0; p < this.length; ) {
+      const n = this.view.getUint32(p)
+      ops.push(nodeOp(this.buf.subarray(p + 4, p + 36), this.buf.subarray(p + 36, p + 36 + n)))
+      p += 36 + n
+      if (ops.length >= max) {
+        yield ops
+        ops = []
+      }
+    }
+    if (ops.length > 0) yield ops
+  }
+}
+
 /** What a verified chunk contributes to the state being rebuilt. */
 export interface VerifiedChunk {
   index: number
@@ -42,6 +88,33 @@ export async function verifyChunk(opts: {
   index: number
   bytes: Uint8Array
 }): Promise<VerifiedChunk> {
+  const v = await verifyChunkPacked(opts)
+  const ops: BatchOp[] = []
+  for (const b of v.nodes.batches(Number.MAX_SAFE_INTEGER)) for (const op of b) ops.push(op)
+  for (const op of v.codeOps) ops.push(op)
+  const { nodes: _n, codeOps: _c, ...rest } = v
+  return { ...rest, ops }
+}
+
+/** A verified chunk with its trie nodes packed (what the importer uses). */
+export interface PackedVerifiedChunk extends Omit<VerifiedChunk, 'ops'> {
+  /** Trie nodes to write. */
+  nodes: PackedNodes
+  /** Code blobs to write (relative to the state store). */
+  codeOps: BatchOp[]
+}
+
+/**
+ * {@link verifyChunk} with the trie nodes packed in one buffer instead of one op each.
+ * @example
+ * const v = await verifyChunkPacked({ manifest, index: 0, bytes })
+ * for (const ops of v.nodes.batches(8192)) await store.batch(ops)
+ */
+export async function verifyChunkPacked(opts: {
+  manifest: SnapshotManifest
+  index: number
+  bytes: Uint8Array
+}): Promise<PackedVerifiedChunk> {
   const { manifest, index, bytes } = opts
   const info = manifest.chunks[index]
   if (!info) {
@@ -75,13 +148,12 @@ export async function verifyChunk(opts: {
     })
   }
   // boundary nodes may come twice (both edges): harmless in one batch, cheaper than a dedupe
-  const nodes: BatchOp[] = []
-  const sink = (hash: Uint8Array, rlp: Uint8Array) => {
-    nodes.push(nodeOp(hash, rlp))
-  }
-  const out: VerifiedChunk = {
+  const nodes = new PackedNodes(Math.max(1024, raw.length * 2))
+  const sink = (hash: Uint8Array, rlp: Uint8Array) => nodes.add(hash, rlp)
+  const out: PackedVerifiedChunk = {
     index,
-    ops: [],
+    nodes,
+    codeOps: [],
     storageAccounts: [],
     storageRanges: [],
     codeRefs: [],
@@ -90,7 +162,7 @@ export async function verifyChunk(opts: {
     rawSize: raw.length,
     compressedSize: bytes.length,
   }
-  const codeOps: BatchOp[] = []
+  const codeOps = out.codeOps
   let accountSegments = 0
   try {
     for (const s of body.segments) {
@@ -163,7 +235,5 @@ export async function verifyChunk(opts: {
     forged('its account segments differ from the manifest')
   if (out.leafCount !== info.leafCount)
     forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
-  out.ops = nodes
-  for (const op of codeOps) out.ops.push(op)
   return out
 }
