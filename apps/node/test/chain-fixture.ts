@@ -48,24 +48,25 @@ export async function setup(db: KVStore = createMemoryStore()) {
 
 export type Fixture = Awaited<ReturnType<typeof setup>>
 
+/** A transfer from alice to bob. */
+export function aliceTransfer(nonce: bigint, amount = 5n) {
+  return signTransaction(
+    {
+      kind: TxKind.Transfer,
+      chainId: 77n,
+      nonce,
+      gasPrice: 1n,
+      gasLimit: 21_000n,
+      to: bob.address,
+      amount,
+    },
+    alice.secretKey,
+  )
+}
+
 /** Adds transfers with these nonces from alice to the pool, builds a block and commits it. */
 export async function sealBlock(c: Fixture, nonces: bigint[]) {
-  for (const nonce of nonces) {
-    await c.pool.add(
-      signTransaction(
-        {
-          kind: TxKind.Transfer,
-          chainId: 77n,
-          nonce,
-          gasPrice: 1n,
-          gasLimit: 21_000n,
-          to: bob.address,
-          amount: 5n,
-        },
-        alice.secretKey,
-      ),
-    )
-  }
+  for (const nonce of nonces) await c.pool.add(aliceTransfer(nonce))
   const parent = c.chain.head()
   const ex = await c.chain.buildBlock({
     parent,
