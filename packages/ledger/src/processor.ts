@@ -55,7 +55,7 @@ import type {
   WorldState,
 } from './types.js'
 import { TxKind } from './types.js'
-import { mainThreadVerifier, signatureItems } from './verify.js'
+import { mainThreadVerifier, verifyTransactionSignatures } from './verify.js'
 
 /** Reserved trie key prefix of the unbonding index: prefix || RLP(height) -> [address...]. */
 export const UNBONDING_INDEX_PREFIX: Uint8Array = new TextEncoder().encode('aureon/unbonding/')
@@ -572,6 +572,17 @@ export class StateProcessor {
     await state.putValidatorSet(set)
   }
 
+  /**
+   * Checks the signatures of `txs` ahead of their block (e.g. the next block's while this one is
+   * being stored); `applyBlock` and `buildBlock` then skip the ones accepted here. Returns the
+   * indices of bad signatures.
+   * @example
+   * const pending = processor.verifySignatures(nextBlock.transactions)
+   */
+  verifySignatures(txs: Transaction[]): Promise<number[]> {
+    return verifyTransactionSignatures(this.verifier, txs)
+  }
+
   /** Work done before the block's transactions (unbonding release). */
   async beginBlock(state: WorldState, env: BlockEnv): Promise<void> {
     await this.releaseUnbonding(state, env.height)
@@ -610,12 +621,23 @@ export class StateProcessor {
     const sigCheck =
       opts.verifySignatures === false
         ? undefined
-        : this.verifier.verifyEd25519(signatureItems(block.transactions))
+        : verifyTransactionSignatures(this.verifier, block.transactions)
     // keep a rejected promise from being reported as unhandled while we execute
     sigCheck?.catch(() => undefined)
+    const badSignatures = (invalid: number[]) =>
+      new LedgerError(
+        LedgerErrorCode.BAD_SIGNATURE,
+        `transaction ${invalid[0]} of block ${h.height} has a bad signature`,
+        { details: { invalid } },
+      )
+    // a state with nothing pending can fold and hash the block's changes while signatures are
+    // still being checked: a bad signature then resets it to this root
+    const cleanRoot = state instanceof LedgerWorldState ? state.cleanRoot() : undefined
     const receipts: Receipt[] = []
     let gasUsed = 0n
+    let stateRoot: Uint8Array | undefined
     state.checkpoint()
+    let open = true
     try {
       if (state instanceof LedgerWorldState) {
         const addrs: Uint8Array[] = [h.proposer]
@@ -639,24 +661,27 @@ export class StateProcessor {
         receipts.push(r)
       }
       await this.endBlock(state, env)
-      if (sigCheck) {
-        const v = await sigCheck
-        if (!v.valid) {
-          throw new LedgerError(
-            LedgerErrorCode.BAD_SIGNATURE,
-            `transaction ${v.invalid[0]} of block ${h.height} has a bad signature`,
-            { details: { invalid: v.invalid } },
-          )
-        }
+      if (sigCheck && cleanRoot !== undefined) {
+        await state.commit()
+        open = false
+        stateRoot = await state.root()
       }
-      await state.commit()
+      if (sigCheck) {
+        const invalid = await sigCheck
+        if (invalid.length > 0) throw badSignatures(invalid)
+      }
+      if (open) {
+        await state.commit()
+        open = false
+      }
     } catch (e) {
-      await state.revert()
+      if (open) await state.revert()
+      else await (state as LedgerWorldState).setRoot(cleanRoot as Uint8Array)
       throw e
     }
     const result: ApplyBlockResult = {
       receipts,
-      stateRoot: await state.root(),
+      stateRoot: stateRoot ?? (await state.root()),
       txRoot: transactionsRoot(block.transactions),
       receiptsRoot: receiptsRoot(receipts),
       gasUsed,
@@ -683,8 +708,7 @@ export class StateProcessor {
       gasLimit,
     }
     const skipped: BuildBlockResult['skipped'] = []
-    const v = await this.verifier.verifyEd25519(signatureItems(opts.transactions))
-    const bad = new Set(v.invalid)
+    const bad = new Set(await verifyTransactionSignatures(this.verifier, opts.transactions))
     const included: Transaction[] = []
     const receipts: Receipt[] = []
     let gasUsed = 0n

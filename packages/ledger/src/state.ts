@@ -337,6 +337,22 @@ export class LedgerWorldState implements WorldState {
     for (let i = top.length - 1; i >= 0; i--) top[i]()
   }
 
+  /**
+   * The root of the state as it is, if nothing was written since the last `root()` and no
+   * checkpoint is open (undefined otherwise): `setRoot` to it undoes everything done after.
+   */
+  cleanRoot(): Uint8Array | undefined {
+    if (
+      this.journal.length > 0 ||
+      this.dirtyAccounts.size > 0 ||
+      this.dirtyRaw.size > 0 ||
+      this.dirtyStorage.size > 0
+    ) {
+      return undefined
+    }
+    return this.tree.root()
+  }
+
   /** Open checkpoints. */
   get depth(): number {
     return this.journal.length

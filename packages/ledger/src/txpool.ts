@@ -31,7 +31,7 @@ import type {
   TxPoolOptions,
   TxPoolSelectOptions,
 } from './types.js'
-import { mainThreadVerifier, signatureItems } from './verify.js'
+import { mainThreadVerifier, verifyTransactionSignatures } from './verify.js'
 
 interface Entry {
   tx: Transaction
@@ -189,8 +189,11 @@ export class TxPool implements TxPoolInterface {
         out[i] = toLedgerError(e)
       }
     }
-    const v = await this.verifier.verifyEd25519(signatureItems(ok.map((i) => txs[i])))
-    const bad = new Set(v.invalid.map((j) => ok[j]))
+    const invalid = await verifyTransactionSignatures(
+      this.verifier,
+      ok.map((i) => txs[i]),
+    )
+    const bad = new Set(invalid.map((j) => ok[j]))
     for (const i of ok) {
       if (bad.has(i)) {
         out[i] = new LedgerError(LedgerErrorCode.BAD_SIGNATURE, 'the signature does not verify')

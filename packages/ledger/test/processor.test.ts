@@ -8,6 +8,7 @@ import { isLedgerError } from '../src/errors.js'
 import { StateProcessor } from '../src/processor.js'
 import { createWorldState, type LedgerWorldState } from '../src/state.js'
 import { signTransaction } from '../src/tx.js'
+import { createTxPool } from '../src/txpool.js'
 import type {
   BlockEnv,
   BlockHeader,
@@ -16,6 +17,7 @@ import type {
   Transaction,
 } from '../src/types.js'
 import { TxKind } from '../src/types.js'
+import { mainThreadVerifier } from '../src/verify.js'
 import { key, transfer } from './helpers.js'
 
 const alice = key(1)
@@ -485,5 +487,102 @@ describe('[StateProcessor]: transfer fast path', () => {
       ),
       { numRuns: 150 },
     )
+  })
+})
+
+describe('[StateProcessor]: signatures checked once per transaction object', () => {
+  /** mainThreadVerifier that counts the signatures it is asked about. */
+  const counting = () => {
+    const v = {
+      checked: 0,
+      async verifyEd25519(items: Parameters<typeof mainThreadVerifier.verifyEd25519>[0]) {
+        v.checked += items.length
+        return mainThreadVerifier.verifyEd25519(items)
+      },
+    }
+    return v
+  }
+
+  it('skips signatures the same verifier accepted (pool, look-ahead), not others', async () => {
+    const v = counting()
+    const p = new StateProcessor({ verifier: v })
+    const s = await freshState()
+    const txs = [transfer(alice, carol.address, 0n), transfer(bob, carol.address, 0n)]
+    const pool = createTxPool({ chainId: 1n, getAccount: (a) => s.getAccount(a), verifier: v })
+    await pool.addMany(txs)
+    expect(v.checked).toBe(2)
+    const built = await p.buildBlock(await s.copy(), {
+      parent: genesisHeader(await s.root()),
+      timestamp: 1n,
+      proposer,
+      transactions: pool.select(),
+    })
+    expect(v.checked).toBe(2) // accepted by the pool: not checked again
+    // a copy with another signature object, or another verifier, is checked again
+    const forged = { ...txs[0], signature: txs[0].signature.slice() } as Transaction
+    expect(await p.verifySignatures([forged, txs[1]])).toEqual([])
+    expect(v.checked).toBe(3)
+    const other = new StateProcessor({ verifier: counting() })
+    const res = await other.applyBlock(await freshState(), built.block)
+    expect(res.stateRoot).toEqual(built.block.header.stateRoot)
+    expect((other.verifier as ReturnType<typeof counting>).checked).toBe(2)
+  })
+
+  it('joins a check still running instead of starting another; a failed check is not kept', async () => {
+    const v = counting()
+    const p = new StateProcessor({ verifier: v })
+    const s = await freshState()
+    const txs = [transfer(alice, carol.address, 0n), transfer(bob, carol.address, 0n)]
+    const ahead = p.verifySignatures(txs)
+    const header = { ...genesisHeader(await s.root()), height: 1n, proposer }
+    const res = await p.applyBlock(s, { header, transactions: txs }, { verifyHeader: false })
+    expect(await ahead).toEqual([])
+    expect(res.receipts.map((r) => r.status)).toEqual(['Success', 'Success'])
+    expect(v.checked).toBe(2)
+    // a verifier that fails: the error reaches every caller, and nothing is remembered
+    let fail = true
+    const flaky = {
+      checked: 0,
+      async verifyEd25519(items: Parameters<typeof mainThreadVerifier.verifyEd25519>[0]) {
+        flaky.checked += items.length
+        if (fail) throw new Error('verifier down')
+        return mainThreadVerifier.verifyEd25519(items)
+      },
+    }
+    const q = new StateProcessor({ verifier: flaky })
+    const more = [transfer(alice, carol.address, 1n)]
+    const a = q.verifySignatures(more)
+    const b = q.verifySignatures(more)
+    await expect(a).rejects.toThrow('verifier down')
+    await expect(b).rejects.toThrow('verifier down')
+    expect(flaky.checked).toBe(1)
+    fail = false
+    expect(await q.verifySignatures(more)).toEqual([])
+    expect(await q.verifySignatures(more)).toEqual([])
+    expect(flaky.checked).toBe(2)
+  })
+
+  it('a bad signature found after the state was hashed leaves the state as it was', async () => {
+    const s = await freshState()
+    const root = await s.root()
+    const aliceBefore = await s.getAccount(alice.address)
+    const p = new StateProcessor()
+    const good = transfer(alice, carol.address, 0n, 5n)
+    const bad = { ...transfer(bob, carol.address, 0n), signature: new Uint8Array(64) }
+    const header = { ...genesisHeader(root), height: 1n, proposer }
+    await expect(
+      p.applyBlock(
+        s,
+        { header, transactions: [good, bad as Transaction] },
+        { verifyHeader: false },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_BAD_SIGNATURE', details: { invalid: [1] } })
+    expect(await s.root()).toEqual(root)
+    expect(await s.getAccount(alice.address)).toEqual(aliceBefore)
+    expect(await s.getAccount(carol.address)).toEqual(emptyAccount())
+    // and it still applies a good block
+    const ok = await p.applyBlock(s, { header, transactions: [good] }, { verifyHeader: false })
+    expect(ok.receipts[0].status).toBe('Success')
+    expect((await s.getAccount(carol.address)).balance).toBe(5n)
   })
 })
