@@ -22,7 +22,10 @@ export interface BLSSignatureSet {
 }
 
 /** What this module uses of `@chainsafe/blst` directly. */
-type BlstBinding = Pick<typeof Blst, 'verify' | 'aggregatePublicKeys' | 'Signature'>
+type BlstBinding = Pick<
+  typeof Blst,
+  'verify' | 'aggregatePublicKeys' | 'aggregateSignatures' | 'Signature'
+>
 
 declare const decodedBrand: unique symbol
 
@@ -45,7 +48,12 @@ export interface BLS {
   getPublicKey(secretKey: Uint8Array): Uint8Array
   sign(message: Uint8Array, secretKey: Uint8Array): Uint8Array
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean
-  aggregateSignatures(signatures: Uint8Array[]): Uint8Array
+  /**
+   * Sum of signatures. Each must decode to a curve point; by default each is also checked to be
+   * in G2. `{ subgroupCheck: false }` skips that per-share check (blst): sound when the result
+   * is then verified, since `verify`/`verifyDecoded` subgroup-check the aggregate itself.
+   */
+  aggregateSignatures(signatures: Uint8Array[], opts?: { subgroupCheck?: boolean }): Uint8Array
   aggregatePublicKeys(publicKeys: Uint8Array[]): Uint8Array
   fastAggregateVerify(signature: Uint8Array, message: Uint8Array, publicKeys: Uint8Array[]): boolean
   aggregateVerify(signature: Uint8Array, messages: Uint8Array[], publicKeys: Uint8Array[]): boolean
@@ -229,12 +237,27 @@ export function createBLS(impl: IBls, native?: BlstBinding): BLS {
     verify: safe((sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) =>
       verifyWithKey(sig, msg, publicKey(pk)),
     ),
-    aggregateSignatures(signatures: Uint8Array[]): Uint8Array {
+    aggregateSignatures(signatures: Uint8Array[], opts?: { subgroupCheck?: boolean }): Uint8Array {
       if (!Array.isArray(signatures) || signatures.length === 0) {
         throw new CryptoError(
           CryptoErrorCode.INVALID_SIGNATURE,
           'aggregateSignatures needs at least one signature',
         )
+      }
+      if (blst && opts?.subgroupCheck === false) {
+        const points = signatures.map((sig) => {
+          if (!(sig instanceof Uint8Array) || sig.length !== BLS_SIGNATURE_LENGTH) signature(sig)
+          try {
+            return blst.Signature.fromBytes(sig, false)
+          } catch (cause) {
+            throw new CryptoError(
+              CryptoErrorCode.INVALID_SIGNATURE,
+              'BLS signature does not decode to a curve point',
+              { cause },
+            )
+          }
+        })
+        return blst.aggregateSignatures(points, false).toBytes(true)
       }
       return impl.Signature.aggregate(signatures.map(signature)).toBytes()
     },

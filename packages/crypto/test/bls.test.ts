@@ -145,6 +145,18 @@ describe.each(backends)('[bls %s]: decoded public keys', (_name, make) => {
     expect(b.aggregateDecodedPublicKeys([keys[1]])).toBe(keys[1])
     const sig = b.aggregateSignatures(sks.map((sk) => b.sign(msg, sk)))
     expect(b.verifyDecoded(sig, msg, agg)).toBe(true)
+    // the same sum without per-share subgroup checks (the aggregate is checked when verified)
+    expect(
+      b.aggregateSignatures(
+        sks.map((sk) => b.sign(msg, sk)),
+        { subgroupCheck: false },
+      ),
+    ).toEqual(sig)
+    for (const bad of [new Uint8Array(96).fill(0xaa), new Uint8Array(95), 'x' as any]) {
+      expect(codeOf(() => b.aggregateSignatures([sig, bad], { subgroupCheck: false }))).toBe(
+        CryptoErrorCode.INVALID_SIGNATURE,
+      )
+    }
     expect(b.verifyDecoded(sig, utf8ToBytes('qc 8'), agg)).toBe(false)
     expect(b.verifyDecoded(sig, msg, b.aggregateDecodedPublicKeys(keys.slice(1)))).toBe(false)
     expect(b.verifyDecoded(b.sign(msg, sks[0]), msg, keys[0])).toBe(true)
