@@ -21,6 +21,7 @@ import {
 
 const te = new TextEncoder()
 const VOTE_TAG = te.encode('aureon/bft/vote/v1')
+const COMMIT_TAG = te.encode('aureon/bft/commit/v1')
 const TIMEOUT_TAG = te.encode('aureon/bft/timeout/v1')
 const PROPOSAL_TAG = te.encode('aureon/bft/proposal/v1')
 const VRF_TAG = te.encode('aureon/bft/leader/v1')
@@ -149,6 +150,7 @@ export function encodeConsensusMessage(m: ConsensusMessage): Uint8Array {
         m.signature,
       ])
     case ConsensusMessageType.Vote:
+    case ConsensusMessageType.CommitVote:
       return rlpEncode([
         m.type,
         rlpInt(m.epoch),
@@ -203,6 +205,7 @@ export function decodeConsensusMessage(b: Uint8Array): ConsensusMessage {
       }
     }
     case ConsensusMessageType.Vote:
+    case ConsensusMessageType.CommitVote:
       need(7)
       return {
         type,
@@ -263,6 +266,16 @@ export function voteSigningBytes(
   blockHash: Uint8Array,
 ): Uint8Array {
   return withTag(VOTE_TAG, rlpEncode([rlpInt(epoch), rlpInt(round), rlpInt(height), blockHash]))
+}
+
+/** Bytes a BLS commit vote signs: tag || RLP([epoch, round, height, blockHash]). */
+export function commitVoteSigningBytes(
+  epoch: bigint,
+  round: bigint,
+  height: bigint,
+  blockHash: Uint8Array,
+): Uint8Array {
+  return withTag(COMMIT_TAG, rlpEncode([rlpInt(epoch), rlpInt(round), rlpInt(height), blockHash]))
 }
 
 /** Bytes a BLS timeout signs: tag || RLP([epoch, round, highQCRound]). */

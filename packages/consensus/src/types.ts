@@ -33,6 +33,7 @@ export const ConsensusMessageType = {
   Vote: 1,
   Timeout: 2,
   Block: 3,
+  CommitVote: 4,
 } as const
 export type ConsensusMessageType = (typeof ConsensusMessageType)[keyof typeof ConsensusMessageType]
 
@@ -96,6 +97,21 @@ export interface VoteMessage {
   signature: Uint8Array
 }
 
+/**
+ * A BFT commit vote: the signer holds a QC for the block and had signed no timeout for its round
+ * or later (see docs/consensus.md). 2f+1 of them commit the block one message delay after the QC.
+ */
+export interface CommitVoteMessage {
+  type: typeof ConsensusMessageType.CommitVote
+  epoch: bigint
+  round: bigint
+  height: bigint
+  blockHash: Uint8Array
+  voter: number
+  /** BLS signature over `commitVoteSigningBytes(epoch, round, height, blockHash)`. */
+  signature: Uint8Array
+}
+
 export interface TimeoutMessage {
   type: typeof ConsensusMessageType.Timeout
   epoch: bigint
@@ -114,7 +130,12 @@ export interface BlockMessage {
   block: Uint8Array
 }
 
-export type ConsensusMessage = ProposalMessage | VoteMessage | TimeoutMessage | BlockMessage
+export type ConsensusMessage =
+  | ProposalMessage
+  | VoteMessage
+  | TimeoutMessage
+  | BlockMessage
+  | CommitVoteMessage
 
 /** Ask a peer for committed blocks `fromHeight .. fromHeight+count-1`. */
 export interface BlockSyncRequest {

@@ -1,10 +1,17 @@
+import { bls, ed25519 } from '@aureon/crypto'
 import { describe, expect, it } from 'vitest'
 import {
   BftSimulation,
   type ConsensusMessage,
   ConsensusMessageType,
   decodeBftHeaderData,
+  encodeBftHeaderData,
+  genesisQC,
+  MapStore,
   makeValidatorSet,
+  type ProposalMessage,
+  proposalSigningBytes,
+  rlpEncode,
   SafetyStore,
 } from '../src/index.js'
 
@@ -25,6 +32,41 @@ describe('[BFT]: happy path', () => {
     const data = decodeBftHeaderData(b?.header.consensus ?? new Uint8Array())
     expect(data.parentQC.height).toBe(4n)
     expect(data.vrfProof.length).toBe(80)
+  })
+
+  it('votes and commit votes reach every validator: commit 3 one-way delays after the proposal', async () => {
+    const sim = new BftSimulation({
+      validators: 4,
+      seed: 3,
+      network: { delay: { min: 10, max: 10 } },
+    })
+    const sentTo = new Map<number, Set<string>>()
+    sim.net.tap = (from, to, m) => {
+      if (from !== 'v2') return
+      const set = sentTo.get(m.type) ?? new Set()
+      set.add(to)
+      sentTo.set(m.type, set)
+    }
+    const lat: number[] = []
+    for (const n of sim.nodes) {
+      n.engine.on('commit', (ev) => lat.push(sim.clock.now() - Number(ev.block.header.timestamp)))
+    }
+    await sim.start()
+    await sim.runUntil(() => sim.minCommittedHeight() >= 10n, 60_000)
+    await sim.stop()
+    sim.assertSafety()
+    expect([...(sentTo.get(ConsensusMessageType.Vote) ?? [])].sort()).toEqual(['v0', 'v1', 'v3'])
+    expect([...(sentTo.get(ConsensusMessageType.CommitVote) ?? [])].sort()).toEqual([
+      'v0',
+      'v1',
+      'v3',
+    ])
+    // proposal -> votes -> (QC everywhere) commit votes -> commit: 3 x 10 ms at every node
+    // (block 1's timestamp is genesis + 1 ms, so it shows 29)
+    expect(lat.filter((x) => x !== 30)).toEqual([29, 29, 29, 29])
+    const e = sim.nodes[0].engine
+    expect(e.stats.fastCommits).toBeGreaterThan(0)
+    expect(e.stats.commitVotes).toBeGreaterThanOrEqual(10)
   })
 
   it('stake-weighted: a validator with most stake leads most rounds', async () => {
@@ -167,6 +209,9 @@ describe('[BFT]: restart', () => {
     await sim.restart(1)
     // the restarted engine starts no lower than the last voted round
     expect(sim.nodes[1].engine.currentRound()).toBeGreaterThanOrEqual(before.lastVotedRound)
+    // and holds at least the QC it last signed with (its timeouts never report less)
+    expect(before.highQC).toBeDefined()
+    expect(sim.nodes[1].engine.highestQC().round).toBeGreaterThanOrEqual(before.highQC?.round ?? 1n)
     await sim.runUntil(() => sim.minCommittedHeight() >= 10n, 60_000)
     await sim.stop()
     sim.assertSafety()
@@ -191,5 +236,91 @@ describe('[BFT]: validation', () => {
     await expect(node.engine.validateBlock(garbage)).rejects.toMatchObject({
       code: 'ERR_INVALID_BLOCK',
     })
+  })
+})
+
+describe('[BFT]: safety store and forged certificates', () => {
+  it('safety data round-trips, and records without the commit-vote fields still load', async () => {
+    const store = new MapStore()
+    const ss = new SafetyStore(store)
+    expect(await ss.load()).toEqual({
+      lastVotedRound: 0n,
+      highestQCRound: 0n,
+      lastTimeoutRound: 0n,
+      commitVotedRound: 0n,
+    })
+    const qc = { ...genesisQC(new Uint8Array(32).fill(1)), round: 9n, height: 8n }
+    const d = {
+      lastVotedRound: 11n,
+      highestQCRound: 9n,
+      lastTimeoutRound: 10n,
+      commitVotedRound: 9n,
+      highQC: qc,
+    }
+    await ss.save(d)
+    expect(await ss.load()).toEqual(d)
+    // the record a node wrote before commit votes existed: [lastVotedRound, highestQCRound]
+    await store.put(new TextEncoder().encode('bft/safety'), rlpEncode([7, 5]))
+    expect(await ss.load()).toEqual({
+      lastVotedRound: 7n,
+      highestQCRound: 5n,
+      lastTimeoutRound: 0n,
+      commitVotedRound: 0n,
+    })
+  })
+
+  it('a proposal whose parent QC does not verify is refused even where the parent is certified', async () => {
+    const sim = new BftSimulation({
+      validators: 4,
+      seed: 5,
+      network: { delay: { min: 5, max: 5 } },
+    })
+    const votedFor = new Set<string>()
+    let forgedHex: string | undefined
+    let injected = false
+    sim.net.tap = (from, _to, m) => {
+      if (m.type === ConsensusMessageType.Vote && from === 'v0') {
+        votedFor.add(Buffer.from(m.blockHash).toString('hex'))
+      }
+      if (injected || m.type !== ConsensusMessageType.Proposal || m.round < 4n || from === 'v0') {
+        return
+      }
+      injected = true
+      // the leader signs a second block for the round: same parent, same VRF proof, but its
+      // header carries a parent QC with a wrong aggregate signature
+      const leader = sim.nodes.find((n) => n.id === from)
+      if (!leader) throw new Error('no leader')
+      const chain = sim.nodes[0].chain
+      const block = chain.decodeBlock(m.block)
+      const data = decodeBftHeaderData(block.header.consensus)
+      const forgedSig = bls.sign(new TextEncoder().encode('not the vote'), leader.keys.blsSecretKey)
+      const header = {
+        ...block.header,
+        consensus: encodeBftHeaderData({
+          ...data,
+          parentQC: { ...data.parentQC, signature: forgedSig },
+        }),
+      }
+      const hash = chain.blockHash(header)
+      forgedHex = Buffer.from(hash).toString('hex')
+      const forged: ProposalMessage = {
+        ...m,
+        block: chain.encodeBlock({ ...block, header }),
+        signature: ed25519.sign(
+          proposalSigningBytes(m.epoch, m.round, hash),
+          leader.keys.secretKey,
+        ),
+      }
+      // v0 gets it 1 ms after the leader sent the real one, having formed the parent QC itself
+      sim.clock.setTimeout(() => sim.nodes[0].engine.onMessage(from, forged), 1)
+    }
+    await sim.start()
+    const rejectedBefore = sim.nodes[0].engine.stats.rejected
+    await sim.runUntil(() => sim.minCommittedHeight() >= 8n, 60_000)
+    await sim.stop()
+    sim.assertSafety()
+    expect(forgedHex).toBeDefined()
+    expect(votedFor.has(forgedHex as string)).toBe(false)
+    expect(sim.nodes[0].engine.stats.rejected).toBeGreaterThan(rejectedBefore)
   })
 })

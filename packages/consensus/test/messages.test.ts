@@ -5,6 +5,7 @@ import {
   bytesToBigint,
   type ConsensusMessage,
   ConsensusMessageType,
+  commitVoteSigningBytes,
   decodeBftHeaderData,
   decodeBlockSyncRequest,
   decodeBlockSyncResponse,
@@ -20,6 +21,7 @@ import {
   type QuorumCertificate,
   rlpDecode,
   rlpEncode,
+  voteSigningBytes,
 } from '../src/index.js'
 
 const bytes = (max = 40) => fc.uint8Array({ maxLength: max })
@@ -68,6 +70,15 @@ const msgArb: fc.Arbitrary<ConsensusMessage> = fc.oneof(
     lastTC: tcArb,
   }),
   fc.record({ type: fc.constant(ConsensusMessageType.Block), block: bytes(300) }),
+  fc.record({
+    type: fc.constant(ConsensusMessageType.CommitVote),
+    epoch: u64,
+    round: u64,
+    height: u64,
+    blockHash: bytes(32),
+    voter: fc.nat({ max: 1000 }),
+    signature: bytes(96),
+  }),
 )
 
 describe('[messages]: codec', () => {
@@ -133,6 +144,18 @@ describe('[messages]: codec', () => {
         }
       }),
     )
+  })
+})
+
+describe('[messages]: signing bytes', () => {
+  it('a vote signature is never a commit vote signature (distinct tags)', () => {
+    const h = new Uint8Array(32).fill(9)
+    const vote = voteSigningBytes(1n, 7n, 6n, h)
+    const commit = commitVoteSigningBytes(1n, 7n, 6n, h)
+    expect(Buffer.from(commit).toString()).toContain('aureon/bft/commit/v1')
+    expect(Buffer.compare(vote, commit)).not.toBe(0)
+    // same body after the tag: the tags alone separate them
+    expect(commit.subarray(-40)).toEqual(vote.subarray(-40))
   })
 })
 

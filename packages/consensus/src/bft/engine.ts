@@ -11,6 +11,7 @@ import { ConsensusError, ConsensusErrorCode } from '../errors.js'
 import { Emitter } from '../events.js'
 import {
   type BftHeaderData,
+  commitVoteSigningBytes,
   decodeBftHeaderData,
   encodeBftHeaderData,
   encodeConsensusMessage,
@@ -27,6 +28,7 @@ import {
   type BlockSyncRequest,
   type BlockSyncResponse,
   type Clock,
+  type CommitVoteMessage,
   type ConsensusChain,
   type ConsensusEngine,
   type ConsensusEvents,
@@ -50,10 +52,10 @@ import {
   stakeWeightedPick,
 } from './leader.js'
 import { verifyQuorumCertificate } from './qc.js'
-import { type ConsensusStore, type SafetyData, SafetyStore } from './safety.js'
+import { type ConsensusStore, initialSafetyData, type SafetyData, SafetyStore } from './safety.js'
 import {
   cachedEd25519Verify,
-  cachedFastAggregateVerify,
+  cachedSignersVerify,
   cachedVrfHash,
   cachedVrfProve,
   cachedVrfVerify,
@@ -93,6 +95,10 @@ export interface BftStats {
   votes: number
   timeouts: number
   timeoutCertificates: number
+  /** Commit votes this node signed. */
+  commitVotes: number
+  /** Blocks committed by a quorum of commit votes (the rest by the 2-chain rule). */
+  fastCommits: number
   rejected: number
   syncs: number
 }
@@ -102,7 +108,6 @@ interface EpochInfo {
   set: ConsensusValidatorSet
   quorum: bigint
   index: Map<string, number>
-  blsKeys: Uint8Array[]
   seed: Uint8Array
 }
 
@@ -123,6 +128,13 @@ interface TreeNode {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
 const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b)
+const sameQC = (a: QuorumCertificate, b: QuorumCertificate): boolean =>
+  a.round === b.round &&
+  a.epoch === b.epoch &&
+  a.height === b.height &&
+  eq(a.blockHash, b.blockHash) &&
+  eq(a.signers, b.signers) &&
+  eq(a.signature, b.signature)
 
 /**
  * The BFT engine.
@@ -140,6 +152,8 @@ export class BftEngine implements ConsensusEngine {
     votes: 0,
     timeouts: 0,
     timeoutCertificates: 0,
+    commitVotes: 0,
+    fastCommits: 0,
     rejected: 0,
     syncs: 0,
   }
@@ -155,7 +169,7 @@ export class BftEngine implements ConsensusEngine {
   private readonly address?: Uint8Array
   private readonly publicKey?: Uint8Array
 
-  private safety: SafetyData = { lastVotedRound: 0n, highestQCRound: 0n }
+  private safety: SafetyData = initialSafetyData()
   private round = 0n
   private highQC!: QuorumCertificate
   private lastTC?: TimeoutCertificate
@@ -172,11 +186,15 @@ export class BftEngine implements ConsensusEngine {
   private genesisHash!: Uint8Array
   private readonly epochs = new Map<bigint, EpochInfo>()
   private readonly votes = new Map<string, Map<number, VoteMessage>>()
+  private readonly commitVotes = new Map<string, Map<number, CommitVoteMessage>>()
+  /** Blocks (hex hash -> height) a quorum of commit votes certified as committable. */
+  private readonly commitQuorums = new Map<string, bigint>()
   private readonly timeouts = new Map<string, Map<number, TimeoutMessage>>()
   private readonly seenProposals = new Map<string, ProposalMessage & { hash: Uint8Array }>()
   private readonly seenVotes = new Map<string, VoteMessage>()
   private readonly verifiedQCs = new Set<string>()
-  private readonly formed = new Set<string>()
+  /** Certificates already formed, by key, with their round (pruned as rounds advance). */
+  private readonly formed = new Map<string, bigint>()
 
   constructor(opts: BftEngineOptions) {
     this.opts = opts
@@ -222,6 +240,11 @@ export class BftEngine implements ConsensusEngine {
       head.height === 0n ? genesisQC(this.genesisHash) : await this.safetyStore.loadHeadQC()
     this.highQC = headQC ?? genesisQC(this.genesisHash)
     this.root.qc = this.highQC
+    // the highest QC it held when it last signed: its timeouts must never report less
+    const saved = this.safety.highQC
+    if (saved && saved.round > this.highQC.round && (await this.verifyQCSafe(saved))) {
+      this.highQC = saved
+    }
     this.round = this.highQC.round + 1n
     if (this.safety.lastVotedRound >= this.round) this.round = this.safety.lastVotedRound
     this.running = true
@@ -302,6 +325,8 @@ export class BftEngine implements ConsensusEngine {
         return this.handleVote(m)
       case ConsensusMessageType.Timeout:
         return this.handleTimeout(from, m)
+      case ConsensusMessageType.CommitVote:
+        return this.handleCommitVote(m)
       default:
         this.stats.rejected++
     }
@@ -344,7 +369,6 @@ export class BftEngine implements ConsensusEngine {
       set,
       quorum: quorumStake(set.totalStake),
       index: new Map(set.validators.map((v, i) => [hex(v.address), i])),
-      blsKeys: set.validators.map((v) => v.blsPublicKey),
       seed,
     }
     this.epochs.set(epoch, info)
@@ -405,6 +429,14 @@ export class BftEngine implements ConsensusEngine {
     return ok
   }
 
+  private async verifyQCSafe(qc: QuorumCertificate): Promise<boolean> {
+    try {
+      return await this.verifyQC(qc)
+    } catch {
+      return false
+    }
+  }
+
   private async verifyTC(tc: TimeoutCertificate): Promise<boolean> {
     const info = await this.epochInfo(tc.epoch)
     const n = info.set.validators.length
@@ -416,10 +448,11 @@ export class BftEngine implements ConsensusEngine {
         if (all.has(i)) return false
         all.add(i)
       }
-      const ok = cachedFastAggregateVerify(
+      const ok = cachedSignersVerify(
         g.signature,
         timeoutSigningBytes(tc.epoch, tc.round, g.highQCRound),
-        idx.map((i) => info.blsKeys[i]),
+        info.set,
+        idx,
       )
       if (!ok) return false
     }
@@ -444,6 +477,12 @@ export class BftEngine implements ConsensusEngine {
     }
     node.qc = qc
     if (qc.round > this.highQC.round) this.highQC = qc
+    await this.maybeCommitVote(node, qc)
+    // a quorum of commit votes for this block may have arrived before its QC
+    if (this.commitQuorums.has(node.hex) && node.height > this.root.height) {
+      this.stats.fastCommits++
+      await this.commitUpTo(node)
+    }
     const parent = this.tree.get(node.parentHex)
     if (parent && node.round === parent.round + 1n && parent.height > this.root.height) {
       await this.commitUpTo(parent)
@@ -490,9 +529,12 @@ export class BftEngine implements ConsensusEngine {
     // forget collections of rounds far behind
     for (const k of this.votes.keys())
       if (BigInt(k.split(':')[0]) + 2n < round) this.votes.delete(k)
+    for (const k of this.commitVotes.keys())
+      if (BigInt(k.split(':')[0]) + 2n < round) this.commitVotes.delete(k)
     for (const k of this.timeouts.keys()) {
       if (BigInt(k.split(':')[1]) + 2n < round) this.timeouts.delete(k)
     }
+    for (const [k, r] of this.formed) if (r + 2n < round) this.formed.delete(k)
     await this.maybePropose()
   }
 
@@ -502,24 +544,35 @@ export class BftEngine implements ConsensusEngine {
       return
     }
     this.stats.timeouts++
-    const epoch = this.epochOf(this.highQCNode().height + 1n)
+    // report the highest QC it ever signed with (persisted), even if a restart lost it
+    const highQC = this.higherQC(this.safety.highQC)
+    const epoch = this.epochOf(highQC.height + 1n)
     const info = await this.epochInfo(epoch)
     const me = this.myIndex(info)
     this.consecutiveTimeouts = Math.max(this.consecutiveTimeouts, 1)
     this.resetTimer()
     if (me === undefined) return
-    if (this.safety.lastVotedRound < round) {
-      this.safety = { ...this.safety, lastVotedRound: round }
+    // after a commit vote for round c it signs no timeout at or below c (holding QC(c) puts it
+    // in round c + 1 or later, so this only guards against a bug)
+    /* c8 ignore next */
+    if (round <= this.safety.commitVotedRound) return
+    if (this.safety.lastVotedRound < round || this.safety.lastTimeoutRound < round) {
+      this.safety = {
+        ...this.safety,
+        lastVotedRound: maxBig(this.safety.lastVotedRound, round),
+        lastTimeoutRound: round,
+        highQC,
+      }
       await this.safetyStore.save(this.safety)
     }
     const msg: TimeoutMessage = {
       type: ConsensusMessageType.Timeout,
       epoch,
       round,
-      highQC: this.highQC,
+      highQC,
       voter: me,
       signature: bls.sign(
-        timeoutSigningBytes(epoch, round, this.highQC.round),
+        timeoutSigningBytes(epoch, round, highQC.round),
         this.opts.keys.blsSecretKey,
       ),
       ...(this.lastTC && this.lastTC.round + 1n === round ? { lastTC: this.lastTC } : {}),
@@ -528,8 +581,9 @@ export class BftEngine implements ConsensusEngine {
     await this.handleTimeout(this.transport.peerId, msg)
   }
 
-  private highQCNode(): TreeNode {
-    return this.tree.get(hex(this.highQC.blockHash)) ?? this.root
+  /** this.highQC, or `qc` if that is higher. */
+  private higherQC(qc: QuorumCertificate | undefined): QuorumCertificate {
+    return qc && qc.round > this.highQC.round ? qc : this.highQC
   }
 
   // ---------------------------------------------------------------- proposing
@@ -633,6 +687,13 @@ export class BftEngine implements ConsensusEngine {
       throw new ConsensusError(ConsensusErrorCode.INVALID_QC, 'parent QC is for another block')
     }
     if (!(await this.processQC(qc, from))) return
+    // processQC skips QCs for blocks already certified here (every validator forms QCs from the
+    // broadcast votes), but the block header must carry a valid QC of its own: synced nodes and
+    // validateBlock check it. Free when it is the very QC this node formed or verified.
+    const known = this.tree.get(hex(qc.blockHash))?.qc
+    if (known && !sameQC(known, qc) && !(await this.verifyQC(qc))) {
+      throw new ConsensusError(ConsensusErrorCode.INVALID_QC, 'the parent QC does not verify')
+    }
     if (m.tc) await this.processTC(m.tc)
     const parent = this.tree.get(hex(qc.blockHash))
     if (!parent || block.header.height !== parent.height + 1n || qc.height !== parent.height) {
@@ -681,8 +742,10 @@ export class BftEngine implements ConsensusEngine {
       if (!this.safeToVote(node.round, qc.round, tc)) return
       // persist BEFORE the vote leaves
       this.safety = {
+        ...this.safety,
         lastVotedRound: node.round,
         highestQCRound: maxBig(qc.round, this.safety.highestQCRound),
+        highQC: this.higherQC(this.safety.highQC),
       }
       await this.safetyStore.save(this.safety)
     }
@@ -699,21 +762,52 @@ export class BftEngine implements ConsensusEngine {
       ),
     }
     this.stats.votes++
-    const nextInfo = await this.epochInfo(this.epochOf(node.height + 1n))
-    const leader = stakeWeightedPick(nextInfo.set, node.beta, node.round + 1n)
-    const leaderAddr = hex(nextInfo.set.validators[leader].address)
-    if (this.address && leaderAddr === hex(this.address)) await this.handleVote(vote)
-    else this.sendToValidator(nextInfo.set.validators[leader].address, vote)
+    // every validator collects the votes and forms the QC itself (one delay sooner than
+    // sending them to the next leader, which then would have to forward the QC)
+    this.transport.broadcast(vote)
+    await this.handleVote(vote)
   }
 
-  /** Peer ids are not addresses: send to everyone when the mapping is unknown. */
-  private sendToValidator(address: Uint8Array, m: ConsensusMessage): void {
-    const peer = this.peerOf?.(address)
-    if (peer !== undefined) this.transport.sendTo(peer, m)
-    else this.transport.broadcast(m)
+  /**
+   * Broadcasts a commit vote for the block `qc` certifies, if this validator signed no timeout
+   * for qc.round or later and has not commit-voted at or above qc.round. Persists the commit-vote
+   * round and the highest QC first: from then on it signs no timeout at or below qc.round, and
+   * every timeout it signs reports a QC of round >= qc.round.
+   */
+  private async maybeCommitVote(node: TreeNode, qc: QuorumCertificate): Promise<void> {
+    const keys = this.opts.keys
+    if (!keys || qc.round <= this.safety.commitVotedRound || node.height <= this.root.height) return
+    if (!this.opts.byzantine?.equivocate && qc.round <= this.safety.lastTimeoutRound) return
+    const info = await this.epochInfo(qc.epoch)
+    const me = this.myIndex(info)
+    if (me === undefined) return
+    this.safety = {
+      ...this.safety,
+      commitVotedRound: qc.round,
+      highQC: this.higherQC(this.safety.highQC),
+    }
+    await this.safetyStore.save(this.safety)
+    const cv: CommitVoteMessage = {
+      type: ConsensusMessageType.CommitVote,
+      epoch: qc.epoch,
+      round: qc.round,
+      height: qc.height,
+      blockHash: qc.blockHash,
+      voter: me,
+      signature: bls.sign(
+        commitVoteSigningBytes(qc.epoch, qc.round, qc.height, qc.blockHash),
+        keys.blsSecretKey,
+      ),
+    }
+    this.stats.commitVotes++
+    this.transport.broadcast(cv)
+    await this.handleCommitVote(cv)
   }
 
-  /** Optional mapping validator address -> peer id (set by the node wiring / simulations). */
+  /**
+   * Optional mapping validator address -> peer id. Unused since votes are broadcast to every
+   * validator; kept so that code setting it keeps compiling.
+   */
   peerOf?: (address: Uint8Array) => PeerId | undefined
 
   /**
@@ -743,15 +837,18 @@ export class BftEngine implements ConsensusEngine {
     info: EpochInfo,
   ): Uint8Array | undefined {
     try {
-      const sig = bls.aggregateSignatures(idx.map((i) => (bucket.get(i) as T).signature))
-      const pks = idx.map((i) => info.blsKeys[i])
-      if (cachedFastAggregateVerify(sig, message, pks)) return sig
+      // shares are not subgroup-checked one by one: the aggregate is, when it is verified
+      const sig = bls.aggregateSignatures(
+        idx.map((i) => (bucket.get(i) as T).signature),
+        { subgroupCheck: false },
+      )
+      if (cachedSignersVerify(sig, message, info.set, idx)) return sig
     } catch {
       // a share that does not even decode: fall through to the one-by-one check
     }
     for (const i of idx) {
       const share = bucket.get(i) as T
-      if (!cachedFastAggregateVerify(share.signature, message, [info.blsKeys[i]])) {
+      if (!cachedSignersVerify(share.signature, message, info.set, [i])) {
         bucket.delete(i)
         this.stats.rejected++
       }
@@ -765,10 +862,11 @@ export class BftEngine implements ConsensusEngine {
     if (!v) throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown voter')
     if (m.round + 1n < this.round) return
     const voteValid = (x: VoteMessage) =>
-      cachedFastAggregateVerify(
+      cachedSignersVerify(
         x.signature,
         voteSigningBytes(x.epoch, x.round, x.height, x.blockHash),
-        [info.blsKeys[x.voter]],
+        info.set,
+        [x.voter],
       )
     const sk = `${m.epoch}:${m.round}:${m.voter}`
     const prev = this.seenVotes.get(sk)
@@ -790,7 +888,7 @@ export class BftEngine implements ConsensusEngine {
     const msg = voteSigningBytes(m.epoch, m.round, m.height, m.blockHash)
     const signature = this.aggregateChecked(bucket, idx, msg, info)
     if (!signature) return
-    this.formed.add(bk)
+    this.formed.set(bk, m.round)
     const qc: QuorumCertificate = {
       epoch: m.epoch,
       round: m.round,
@@ -803,6 +901,49 @@ export class BftEngine implements ConsensusEngine {
     await this.processQC(qc)
   }
 
+  /**
+   * Collects commit votes; 2f+1 (by stake) for one block, checked in aggregate, commit it (and
+   * its ancestors) as soon as this node holds the block and its QC.
+   */
+  private async handleCommitVote(m: CommitVoteMessage): Promise<void> {
+    if (m.height <= this.root.height || m.round + 2n < this.round) return
+    if (m.epoch !== this.epochOf(m.height)) {
+      throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'commit vote epoch mismatch')
+    }
+    const info = await this.epochInfo(m.epoch)
+    if (!info.set.validators[m.voter]) {
+      throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown commit voter')
+    }
+    const valid = (x: CommitVoteMessage) =>
+      cachedSignersVerify(
+        x.signature,
+        commitVoteSigningBytes(x.epoch, x.round, x.height, x.blockHash),
+        info.set,
+        [x.voter],
+      )
+    const bk = `${m.round}:${hex(m.blockHash)}`
+    let bucket = this.commitVotes.get(bk)
+    if (!bucket) {
+      bucket = new Map()
+      this.commitVotes.set(bk, bucket)
+    }
+    this.addShare(bucket, m.voter, m, valid)
+    const fk = `c:${bk}`
+    if (this.formed.has(fk) || stakeOf(info.set.validators, bucket.keys()) < info.quorum) return
+    const idx = [...bucket.keys()].sort((a, b) => a - b)
+    const msg = commitVoteSigningBytes(m.epoch, m.round, m.height, m.blockHash)
+    if (!this.aggregateChecked(bucket, idx, msg, info)) return
+    this.formed.set(fk, m.round)
+    const node = this.tree.get(hex(m.blockHash))
+    if (node?.qc && node.height > this.root.height) {
+      this.stats.fastCommits++
+      await this.commitUpTo(node)
+    } else if (!node?.qc) {
+      // commit once the block and its QC are here (see processQC)
+      this.commitQuorums.set(hex(m.blockHash), m.height)
+    }
+  }
+
   private async handleTimeout(from: PeerId, m: TimeoutMessage): Promise<void> {
     if (m.lastTC) await this.processTC(m.lastTC)
     await this.processQC(m.highQC, from)
@@ -812,10 +953,11 @@ export class BftEngine implements ConsensusEngine {
       throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown timeout signer')
     }
     const timeoutValid = (x: TimeoutMessage) =>
-      cachedFastAggregateVerify(
+      cachedSignersVerify(
         x.signature,
         timeoutSigningBytes(x.epoch, x.round, x.highQC.round),
-        [info.blsKeys[x.voter]],
+        info.set,
+        [x.voter],
       )
     const k = `${m.epoch}:${m.round}`
     let bucket = this.timeouts.get(k)
@@ -843,7 +985,7 @@ export class BftEngine implements ConsensusEngine {
         out.push({ highQCRound, signers: makeBitmap(idx, info.set.validators.length), signature })
     }
     if (!ok) return
-    this.formed.add(tk)
+    this.formed.set(tk, m.round)
     const tc: TimeoutCertificate = { epoch: m.epoch, round: m.round, groups: out }
     this.stats.timeoutCertificates++
     await this.processTC(tc)
@@ -903,6 +1045,7 @@ export class BftEngine implements ConsensusEngine {
     }
     for (const [k, v] of this.seenVotes)
       if (v.round + 8n < this.root.round) this.seenVotes.delete(k)
+    for (const [k, h] of this.commitQuorums) if (h <= this.root.height) this.commitQuorums.delete(k)
   }
 
   private emitCommit(block: Block, hash = this.chain.blockHash(block.header)): void {

@@ -20,6 +20,20 @@ export interface SafetyData {
   lastVotedRound: bigint
   /** Highest QC round seen when last voting (the 2-chain lock). */
   highestQCRound: bigint
+  /** Highest round this validator signed a timeout for (0: none). It commit-votes only above it. */
+  lastTimeoutRound: bigint
+  /** Highest round of a QC it commit-voted for (0: none). It signs no timeout at or below it. */
+  commitVotedRound: bigint
+  /**
+   * The highest QC held when it last signed anything: after a restart its timeouts report at
+   * least this QC (the 2-chain and commit-vote arguments rely on reported highQC rounds).
+   */
+  highQC?: QuorumCertificate
+}
+
+/** Safety data of a validator that never signed. */
+export function initialSafetyData(): SafetyData {
+  return { lastVotedRound: 0n, highestQCRound: 0n, lastTimeoutRound: 0n, commitVotedRound: 0n }
 }
 
 /** Reads and writes the safety data and the QC of the committed head. */
@@ -28,18 +42,29 @@ export class SafetyStore {
 
   async load(): Promise<SafetyData> {
     const v = await this.db.get(SAFETY_KEY)
-    if (!v) return { lastVotedRound: 0n, highestQCRound: 0n }
+    if (!v) return initialSafetyData()
     const l = asList(rlpDecode(v), 'safety data')
+    // records written before commit votes have the first two fields only
+    const qc = l.length > 4 ? asBytes(l[4], 'highQC') : new Uint8Array()
     return {
       lastVotedRound: asBigint(l[0], 'lastVotedRound'),
       highestQCRound: asBigint(l[1], 'highestQCRound'),
+      lastTimeoutRound: l.length > 2 ? asBigint(l[2], 'lastTimeoutRound') : 0n,
+      commitVotedRound: l.length > 3 ? asBigint(l[3], 'commitVotedRound') : 0n,
+      ...(qc.length > 0 ? { highQC: decodeQC(qc) } : {}),
     }
   }
 
   async save(d: SafetyData): Promise<void> {
     await this.db.put(
       SAFETY_KEY,
-      rlpEncode([bigintToBytes(d.lastVotedRound), bigintToBytes(d.highestQCRound)]),
+      rlpEncode([
+        bigintToBytes(d.lastVotedRound),
+        bigintToBytes(d.highestQCRound),
+        bigintToBytes(d.lastTimeoutRound),
+        bigintToBytes(d.commitVotedRound),
+        d.highQC ? encodeQC(d.highQC) : new Uint8Array(),
+      ]),
     )
   }
 

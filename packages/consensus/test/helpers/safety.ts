@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BftSimulation, Prng } from '../../src/index.js'
+import { BftSimulation, ConsensusMessageType, Prng } from '../../src/index.js'
 
 const SOAK = process.env.AUREON_SOAK === '1'
 
@@ -24,6 +24,23 @@ export async function safetyRun(
   })
   const honest = sim.nodes.filter((x) => !x.byzantine).map((x) => x.index)
   const crashed = honest[r.int(honest.length)]
+  // commit-vote rule, checked on the wire for honest senders (across their restarts): a
+  // validator commit-votes round c only above every round it timed out in, and times out only
+  // above every round it commit-voted
+  const lastTimeout = new Map<string, bigint>()
+  const lastCommitVote = new Map<string, bigint>()
+  const ruleBreaks: string[] = []
+  const honestIds = new Set(sim.nodes.filter((x) => !x.byzantine).map((x) => x.id))
+  sim.net.tap = (from, _to, m) => {
+    if (!honestIds.has(from)) return
+    if (m.type === ConsensusMessageType.Timeout) {
+      if (m.round <= (lastCommitVote.get(from) ?? 0n)) ruleBreaks.push(`${from} timeout ${m.round}`)
+      if (m.round > (lastTimeout.get(from) ?? 0n)) lastTimeout.set(from, m.round)
+    } else if (m.type === ConsensusMessageType.CommitVote) {
+      if (m.round <= (lastTimeout.get(from) ?? 0n)) ruleBreaks.push(`${from} commit ${m.round}`)
+      if (m.round > (lastCommitVote.get(from) ?? 0n)) lastCommitVote.set(from, m.round)
+    }
+  }
   try {
     await sim.start()
     const horizon = SOAK ? 20_000 : 1_200
@@ -47,6 +64,7 @@ export async function safetyRun(
     }
     await sim.runUntil(() => false, horizon - sim.clock.now())
     sim.assertSafety()
+    expect(ruleBreaks).toEqual([])
     const evidence = sim.honest().reduce((s, x) => s + x.engine.evidence.length, 0)
     if (process.env.AUREON_BFT_DEBUG)
       console.log(
