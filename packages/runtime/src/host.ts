@@ -63,8 +63,9 @@ export function writeU128(out: Uint8Array, at: number, v: bigint): void {
 }
 
 /**
- * The `env` imports of a call (HOST_ABI.md). Every function charges its gas first, from the
- * instance's injected gas global; an out-of-bounds pointer traps with ERR_MEMORY_ACCESS.
+ * The `env` imports of a call (HOST_ABI.md). Every function charges its cost first (metering
+ * units of `env.schedule`), from the instance's injected gas global; an out-of-bounds pointer
+ * traps with ERR_MEMORY_ACCESS.
  */
 export function createHostImports(env: HostEnv): Record<string, (...args: number[]) => unknown> {
   const h = env.schedule.host
@@ -243,7 +244,8 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
     },
     gas_left: () => {
       charge(h.gas_left)
-      return env.gas!.value as bigint
+      // gas, not metering units
+      return (env.gas!.value as bigint) / BigInt(env.schedule.unitsPerGas)
     },
   }
 }

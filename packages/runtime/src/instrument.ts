@@ -1183,7 +1183,7 @@ function instrumentBody(
         // br_if
         const depth = r.u32()
         if (depth >= kinds.length) throw malformed(`br_if depth ${depth}`, at)
-        charge(ins.branch, at)
+        charge(ins.brIf, at)
         pop(1)
         flushRaw(r.p)
         endBlock()
@@ -1298,12 +1298,12 @@ function instrumentBody(
       }
       case 0x23: // global.get
         r.u32()
-        charge(ins.simple, at)
+        charge(ins.global, at)
         push(1)
         break
       case 0x24: // global.set
         r.u32()
-        charge(ins.simple, at)
+        charge(ins.global, at)
         pop(1)
         break
       case 0x28:
@@ -1653,6 +1653,8 @@ export interface ModuleFacts {
   callable: Set<string>
   /** Initial and maximum pages of an imported `env.memory`, if imported. */
   memoryImport?: { min: number; max?: number }
+  /** INSTRUMENT_VERSION recorded in the `aureon.instrument` section (0 when there is none). */
+  version: number
 }
 
 /**
@@ -1667,12 +1669,15 @@ export function readModuleFacts(code: Uint8Array): ModuleFacts {
   const funcTypes: number[] = []
   const callable = new Set<string>()
   let memoryImport: { min: number; max?: number } | undefined
+  let version = 0
   while (r.p < r.end) {
     const id = r.u8()
     const size = r.u32()
     const end = r.p + size
     const s = new Reader(code, r.p, end)
-    if (id === 1) {
+    if (id === 0) {
+      if (s.name() === INSTRUMENT_SECTION) version = s.u32()
+    } else if (id === 1) {
       const n = s.u32()
       for (let i = 0; i < n; i++) {
         s.u8()
@@ -1709,5 +1714,5 @@ export function readModuleFacts(code: Uint8Array): ModuleFacts {
     }
     r.p = end
   }
-  return memoryImport ? { callable, memoryImport } : { callable }
+  return memoryImport ? { callable, memoryImport, version } : { callable, version }
 }

@@ -9,9 +9,11 @@ export const ABI_VERSION = 1
 
 /**
  * Version of the instrumentation. It is written into every instrumented module (custom section
- * `aureon.instrument`), so stored code keeps the metering it was deployed with.
+ * `aureon.instrument`), so stored code keeps the metering it was deployed with: version 3 meters
+ * in units (`GasSchedule.unitsPerGas` per gas) with DEFAULT_GAS_SCHEDULE; code instrumented by
+ * versions 1 and 2 keeps GAS_SCHEDULE_V2 (1 unit per gas).
  */
-export const INSTRUMENT_VERSION = 2
+export const INSTRUMENT_VERSION = 3
 
 /** Name of the custom section the instrumenter appends. */
 export const INSTRUMENT_SECTION = 'aureon.instrument'
@@ -53,12 +55,16 @@ export const MAX_U128 = (1n << 128n) - 1n
 export const STACK_LIMIT = 32_768
 export const STACK_FRAME_OVERHEAD = 8
 
-/** Gas cost of each instruction class. */
+/** Cost of each instruction class, in metering units. */
 export interface InstructionCosts {
-  /** i32/i64.const, local.*, global.*, nop, drop, block, end, else, br */
+  /** i32/i64.const, local.*, nop, drop, br, return, unreachable (block, loop, else, end: free) */
   simple: number
-  /** select, br_if, if, loop */
+  /** global.get, global.set */
+  global: number
+  /** select, if */
   branch: number
+  /** br_if (it ends a basic block: the cost includes the next block's gas charge) */
+  brIf: number
   /** br_table */
   brTable: number
   /** add, sub, and, or, xor, shifts, rotates, comparisons, eqz, wrap/extend, sign-extension */
@@ -91,7 +97,7 @@ export interface InstructionCosts {
   drop: number
 }
 
-/** Gas cost of a host function: `base + perByte8 * ceil(bytes / 8)`. */
+/** Cost of a host function in metering units: `base + per8Bytes * ceil(bytes / 8)`. */
 export interface HostCost {
   base: number
   per8Bytes: number
@@ -119,7 +125,7 @@ export interface HostCosts {
   gas_left: HostCost
 }
 
-/** The whole schedule. */
+/** The whole schedule. Every cost is in metering units; `unitsPerGas` units make one gas. */
 export interface GasSchedule {
   instructions: InstructionCosts
   host: HostCosts
@@ -127,17 +133,78 @@ export interface GasSchedule {
   deployPer8Bytes: number
   /** Deploy: fixed part. */
   deployBase: number
+  /**
+   * Metering units per gas. A call with a gas limit of G runs with G * unitsPerGas units; it uses
+   * ceil(units used / unitsPerGas) gas (so exactly enough gas succeeds and one gas less runs out).
+   */
+  unitsPerGas: number
 }
 
 /**
- * The calibrated gas schedule (target: 1 gas is about 0.25 ns of work on the calibration machine;
- * the measurement is `bench/calibrate.ts`, the table is in docs/gas.md, "WASM gas").
- * Consensus-critical: changing it changes gas.
+ * The calibrated gas schedule of INSTRUMENT_VERSION 3. Unit: 1 metering unit is about 0.1 ns of
+ * work on the calibration machine, 100 units make 1 gas (about 10 ns, the scale of the ledger's
+ * intrinsic gas: a Transfer's 21,000 gas is about 0.2 ms of work). The measurement is
+ * `bench/calibrate.ts`, the table is in docs/gas.md, "WASM gas". Consensus-critical: changing
+ * it changes gas (bump INSTRUMENT_VERSION and keep the old schedule for old code).
  */
 export const DEFAULT_GAS_SCHEDULE: GasSchedule = {
   instructions: {
     simple: 1,
+    global: 4,
+    branch: 5,
+    brIf: 20,
+    brTable: 15,
+    arith: 1,
+    bitcount: 6,
+    mul: 7,
+    div: 130,
+    load: 10,
+    store: 2,
+    call: 4,
+    callIndirect: 80,
+    memorySize: 2,
+    memoryGrow: 3_000,
+    memoryGrowPerPage: 800_000,
+    bulk: 200,
+    bulkPer8Bytes: 12,
+    drop: 200,
+  },
+  host: {
+    input_size: { base: 2_700, per8Bytes: 0 },
+    input_read: { base: 6_200, per8Bytes: 1 },
+    return_data: { base: 6_500, per8Bytes: 50 },
+    revert: { base: 6_500, per8Bytes: 50 },
+    abort: { base: 6_500, per8Bytes: 0 },
+    log: { base: 9_000, per8Bytes: 22 },
+    emit_log: { base: 7_300, per8Bytes: 56 },
+    get_balance: { base: 5_000_000, per8Bytes: 0 },
+    transfer: { base: 7_000_000, per8Bytes: 0 },
+    storage_read: { base: 8_000_000, per8Bytes: 4 },
+    storage_write: { base: 5_500_000, per8Bytes: 1_600 },
+    storage_remove: { base: 14_000_000, per8Bytes: 4 },
+    block_height: { base: 2_400, per8Bytes: 0 },
+    block_timestamp: { base: 2_400, per8Bytes: 0 },
+    caller: { base: 5_000, per8Bytes: 0 },
+    self_address: { base: 5_000, per8Bytes: 0 },
+    call_value: { base: 13_500, per8Bytes: 0 },
+    sha256: { base: 60_000, per8Bytes: 250 },
+    gas_left: { base: 3_700, per8Bytes: 0 },
+  },
+  deployBase: 25_000_000,
+  deployPer8Bytes: 48_000,
+  unitsPerGas: 100,
+}
+
+/**
+ * The schedule of INSTRUMENT_VERSION 1 and 2 (1 unit per gas), frozen: code deployed under those
+ * versions carries these instruction costs in its instrumentation and keeps these host costs.
+ */
+export const GAS_SCHEDULE_V2: GasSchedule = {
+  instructions: {
+    simple: 1,
+    global: 1,
     branch: 2,
+    brIf: 2,
     brTable: 4,
     arith: 1,
     bitcount: 1,
@@ -177,6 +244,15 @@ export const DEFAULT_GAS_SCHEDULE: GasSchedule = {
   },
   deployBase: 50_000,
   deployPer8Bytes: 40,
+  unitsPerGas: 1,
+}
+
+/**
+ * The schedule code instrumented under `version` runs with: `current` (the runtime's schedule)
+ * for version 3 and later, GAS_SCHEDULE_V2 before.
+ */
+export function scheduleForVersion(version: number, current: GasSchedule): GasSchedule {
+  return version >= 3 ? current : GAS_SCHEDULE_V2
 }
 
 /** Cost of a host call with `bytes` bytes of payload. */

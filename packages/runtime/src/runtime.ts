@@ -11,6 +11,7 @@ import {
   MAX_MEMORY_PAGES,
   STACK_GLOBAL_EXPORT,
   STACK_LIMIT,
+  scheduleForVersion,
 } from './params.js'
 import { codeHashOf, StateNotLoadedError } from './state.js'
 import type {
@@ -39,7 +40,11 @@ const moduleFacts = new WeakMap<WasmModule, ModuleFacts>()
 interface Loaded {
   module: WasmModule
   facts: ModuleFacts
+  /** The schedule of the module's instrumentation version. */
+  schedule: GasSchedule
 }
+
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
 
 /** Result of running one export once. */
 interface RunOutcome {
@@ -100,6 +105,11 @@ export class ContractRuntime {
 
   /** Gas a deploy of `size` bytes costs before `init` runs. */
   deployGas(size: number): bigint {
+    return ceilDiv(this.deployUnits(size), BigInt(this.schedule.unitsPerGas))
+  }
+
+  /** The same in metering units. */
+  private deployUnits(size: number): bigint {
     return BigInt(this.schedule.deployBase + this.schedule.deployPer8Bytes * ((size + 7) >>> 3))
   }
 
@@ -115,7 +125,7 @@ export class ContractRuntime {
       facts = readModuleFacts(bytes)
       moduleFacts.set(module, facts)
     }
-    return { module, facts }
+    return { module, facts, schedule: scheduleForVersion(facts.version, this.schedule) }
   }
 
   /**
@@ -124,8 +134,9 @@ export class ContractRuntime {
    * If anything fails, nothing of the deploy stays.
    */
   async deploy(state: RuntimeState, ctx: CallContext, req: DeployRequest): Promise<RuntimeResult> {
-    const deployGas = this.deployGas(req.code.length)
-    if (deployGas > ctx.gasLimit) {
+    const deployUnits = this.deployUnits(req.code.length)
+    const deployGas = ceilDiv(deployUnits, BigInt(this.schedule.unitsPerGas))
+    if (deployUnits > ctx.gasLimit * BigInt(this.schedule.unitsPerGas)) {
       return failure(
         'OutOfGas',
         ctx.gasLimit,
@@ -167,14 +178,13 @@ export class ContractRuntime {
       ctx,
       input: req.args,
       value: req.value,
-      gasLimit: ctx.gasLimit - deployGas,
+      gasLimit: ctx.gasLimit,
+      unitsBefore: deployUnits,
       before: async () => {
         await state.putContract(address, code)
       },
       readOnly: false,
     })
-    result.gasUsed += deployGas
-    if (result.status === 'OutOfGas') result.gasUsed = ctx.gasLimit
     if (result.status === 'Success') result.contractAddress = address
     return result
   }
@@ -234,11 +244,16 @@ export class ContractRuntime {
       input: req.args,
       value: req.value,
       gasLimit: ctx.gasLimit,
+      unitsBefore: 0n,
       readOnly,
     })
   }
 
-  /** Runs one export in a journal level, retrying when a state read was not loaded yet. */
+  /**
+   * Runs one export in a journal level, retrying when a state read was not loaded yet. The export
+   * gets `gasLimit` gas in metering units minus `unitsBefore` (a deploy's own cost); the result's
+   * gasUsed is in gas, all units used rounded up.
+   */
   private async execute(
     state: RuntimeState,
     job: {
@@ -249,10 +264,14 @@ export class ContractRuntime {
       input: Uint8Array
       value: bigint
       gasLimit: bigint
+      unitsBefore: bigint
       before?: () => Promise<void>
       readOnly: boolean
     },
   ): Promise<RuntimeResult> {
+    const schedule = job.loaded.schedule
+    const perGas = BigInt(schedule.unitsPerGas)
+    const units = job.gasLimit * perGas - job.unitsBefore
     const hintKey = `${Buffer.from(job.contract).toString('hex')}:${job.fn ?? ''}`
     const hint = this.hints.get(hintKey)
     if (hint) for (const req of hint) await state.load(req)
@@ -261,7 +280,7 @@ export class ContractRuntime {
       state.checkpoint()
       const env: HostEnv = {
         state,
-        schedule: this.schedule,
+        schedule,
         self: job.contract,
         caller: job.ctx.sender,
         value: job.value,
@@ -281,7 +300,7 @@ export class ContractRuntime {
             await state.revert()
             return failure(
               'Failed',
-              0n,
+              ceilDiv(job.unitsBefore, perGas),
               RuntimeErrorCode.INSUFFICIENT_BALANCE,
               `the sender's balance ${from} does not cover the call value ${job.value}`,
             )
@@ -291,8 +310,8 @@ export class ContractRuntime {
           state.setBalance(job.contract, to + job.value)
         }
         outcome = job.fn
-          ? this.run(job.loaded, job.fn, env, job.gasLimit)
-          : { status: 'Success', gasLeft: job.gasLimit, output: EMPTY }
+          ? this.run(job.loaded, job.fn, env, units)
+          : { status: 'Success', gasLeft: units, output: EMPTY }
       } catch (e) {
         if (e instanceof StateNotLoadedError) {
           await state.revert()
@@ -311,7 +330,10 @@ export class ContractRuntime {
       const ok = outcome.status === 'Success'
       const result: RuntimeResult = {
         status: outcome.status,
-        gasUsed: outcome.status === 'OutOfGas' ? job.gasLimit : job.gasLimit - outcome.gasLeft,
+        gasUsed:
+          outcome.status === 'OutOfGas'
+            ? job.gasLimit
+            : ceilDiv(job.unitsBefore + units - outcome.gasLeft, perGas),
         output: outcome.output,
         logs: ok ? env.logs : [],
         debugLogs: env.debugLogs,
@@ -324,8 +346,8 @@ export class ContractRuntime {
     }
   }
 
-  /** Instantiates the module and runs `fn` once with `gasLimit` gas. Synchronous. */
-  private run(loaded: Loaded, fn: string, env: HostEnv, gasLimit: bigint): RunOutcome {
+  /** Instantiates the module and runs `fn` once with `units` metering units. Synchronous. */
+  private run(loaded: Loaded, fn: string, env: HostEnv, units: bigint): RunOutcome {
     const imports: WasmImports = { env: createHostImports(env) }
     const mi = loaded.facts.memoryImport
     if (mi) {
@@ -341,7 +363,7 @@ export class ContractRuntime {
     } catch (e) {
       return {
         status: 'Failed',
-        gasLeft: gasLimit,
+        gasLeft: units,
         output: EMPTY,
         error: {
           code: RuntimeErrorCode.TRAP,
@@ -354,7 +376,7 @@ export class ContractRuntime {
     const stack = ex[STACK_GLOBAL_EXPORT] as WasmGlobal
     env.gas = gas
     if (!mi) env.memory = ex.memory as WasmMemory
-    gas.value = gasLimit
+    gas.value = units
     try {
       // the WASI reactor convention (AssemblyScript: --exportStart _initialize): static
       // initialisation of the fresh instance, metered like the call itself
@@ -369,7 +391,10 @@ export class ContractRuntime {
           status: 'OutOfGas',
           gasLeft: 0n,
           output: EMPTY,
-          error: { code: RuntimeErrorCode.OUT_OF_GAS, message: `out of gas (limit ${gasLimit})` },
+          error: {
+            code: RuntimeErrorCode.OUT_OF_GAS,
+            message: `out of gas (${units} metering units given)`,
+          },
         }
       }
       if (e instanceof HostSignal) {

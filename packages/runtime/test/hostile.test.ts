@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   type CallContext,
   ContractRuntime,
+  DEFAULT_GAS_SCHEDULE,
   HOST_IMPORTS,
   MockRuntimeState,
   RuntimeErrorCode,
@@ -140,7 +141,11 @@ describe('[hostile contracts]', () => {
     expect(r.status).toBe('OutOfGas')
     const ok = await call(c, 'fill', { gasLimit: 1_000_000_000n })
     expect(ok.status).toBe('Success')
-    expect(ok.gasUsed).toBeGreaterThan(12_000_000n)
+    // 2,000,000 groups of 8 bytes at bulkPer8Bytes metering units each
+    const s = DEFAULT_GAS_SCHEDULE
+    expect(ok.gasUsed).toBeGreaterThan(
+      BigInt((2_000_000 * s.instructions.bulkPer8Bytes) / s.unitsPerGas),
+    )
   })
 
   it('an out-of-bounds pointer to any host function fails with ERR_MEMORY_ACCESS', async () => {

@@ -2,6 +2,10 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ContractRuntime,
+  codeHashOf,
+  DEFAULT_GAS_SCHEDULE,
+  GAS_SCHEDULE_V2,
+  hex,
   instrumentContract,
   isRuntimeError,
   MAX_CODE_SIZE,
@@ -197,7 +201,7 @@ describe('[instrumentContract]: refused modules name the rule', () => {
       senderNonce: 0n,
       blockHeight: 1n,
       blockTimestamp: 0n,
-      gasLimit: 100_000n,
+      gasLimit: 10_000_000n,
     }
     const d = await rt.deploy(state, ctx, { code, args: new Uint8Array(), value: 0n })
     expect(d.status).toBe('Success')
@@ -278,12 +282,92 @@ describe('[instrumentContract]: refused modules name the rule', () => {
     const b = instrumentContract(code.slice())
     expect(Buffer.compare(a.code, b.code)).toBe(0)
     const meta = readInstrumentation(a.code)
-    expect(meta?.version).toBe(2)
+    expect(meta?.version).toBe(3)
+    expect(readModuleFacts(a.code).version).toBe(3)
     expect(Buffer.compare(meta!.originalHash, a.info.originalHash)).toBe(0)
     expect(readInstrumentation(code)).toBeUndefined()
     expect(
       readInstrumentation(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 99])),
     ).toBeUndefined()
+  })
+})
+
+describe('[ContractRuntime]: metering versions', () => {
+  const ctx = {
+    sender: addr(1),
+    senderNonce: 0n,
+    blockHeight: 1n,
+    blockTimestamp: 0n,
+    gasLimit: 10_000_000n,
+  }
+  const call = { function: 'increment', args: new Uint8Array(), value: 0n }
+  /** Puts instrumented `code` at `address` (as if deployed earlier). */
+  const stored = (state: MockRuntimeState, address: Uint8Array, code: Uint8Array) => {
+    const h = codeHashOf(code)
+    state.codes.set(hex(h), code)
+    state.codeHashes.set(hex(address), h)
+  }
+
+  it('code instrumented under version 2 keeps the version 2 schedule (1 unit per gas)', async () => {
+    const code = await exampleContract('counter.wat')
+    // what version 2 wrote: its costs, its version number (the section ends: version, hash)
+    const v2 = instrumentContract(code, { schedule: GAS_SCHEDULE_V2 }).code
+    expect(v2[v2.length - 33]).toBe(3)
+    v2[v2.length - 33] = 2
+    expect(readInstrumentation(v2)?.version).toBe(2)
+    const v3 = instrumentContract(code).code
+    const state = new MockRuntimeState()
+    stored(state, addr(2), v2)
+    stored(state, addr(3), v3)
+    const rt = new ContractRuntime()
+    const old = await rt.call(state, ctx, { ...call, contract: addr(2) })
+    const now = await rt.call(state, ctx, { ...call, contract: addr(3) })
+    expect(old.status).toBe('Success')
+    expect(now.status).toBe('Success')
+    // a runtime whose own schedule is GAS_SCHEDULE_V2 charges version-3 code the same
+    const state2 = new MockRuntimeState()
+    const rtV2 = new ContractRuntime({ schedule: GAS_SCHEDULE_V2 })
+    stored(state2, addr(2), v2)
+    const same = await rtV2.call(state2, ctx, { ...call, contract: addr(2) })
+    expect(same.gasUsed).toBe(old.gasUsed)
+    expect(old.gasUsed).not.toBe(now.gasUsed)
+    // version 2: a storage read and write cost 25,000 + 68,000 gas plus a few hundred
+    expect(old.gasUsed).toBeGreaterThan(93_000n)
+    expect(old.gasUsed).toBeLessThan(100_000n)
+    // version 3: units, rounded up to whole gas
+    const h = DEFAULT_GAS_SCHEDULE.host
+    const hostUnits = h.storage_read.base + h.storage_write.base + h.return_data.base
+    expect(now.gasUsed).toBeGreaterThan(BigInt(hostUnits / DEFAULT_GAS_SCHEDULE.unitsPerGas))
+    expect(now.gasUsed).toBeLessThan(
+      BigInt(Math.ceil((hostUnits * 1.1) / DEFAULT_GAS_SCHEDULE.unitsPerGas)),
+    )
+  })
+
+  it('gas_left reports gas, not metering units', async () => {
+    const code = await wat(`(module
+      (import "env" "gas_left" (func $gas_left (result i64)))
+      (import "env" "return_data" (func $return_data (param i32 i32)))
+      (memory (export "memory") 1)
+      (func (export "increment")
+        (i64.store (i32.const 0) (call $gas_left))
+        (call $return_data (i32.const 0) (i32.const 8))))`)
+    const state = new MockRuntimeState()
+    stored(state, addr(4), instrumentContract(code).code)
+    const r = await new ContractRuntime().call(
+      state,
+      { ...ctx, gasLimit: 1_000n },
+      {
+        ...call,
+        contract: addr(4),
+      },
+    )
+    expect(r.status).toBe('Success')
+    const left = readU64le(r.output)
+    // 1,000 gas minus the gas_left call (and the block's few instructions), rounded down
+    const own = BigInt(DEFAULT_GAS_SCHEDULE.host.gas_left.base / DEFAULT_GAS_SCHEDULE.unitsPerGas)
+    expect(left).toBeLessThanOrEqual(1_000n - own)
+    expect(left).toBeGreaterThanOrEqual(1_000n - own - 2n)
+    expect(r.gasUsed).toBeGreaterThan(1_000n - left)
   })
 })
 
