@@ -22,10 +22,24 @@ export function bigintToBytes(n: bigint): Uint8Array {
   if (n < 0n) throw new LedgerError(LedgerErrorCode.INVALID_FIELD, `negative integer ${n}`)
   if (n === 0n) return EMPTY
   if (n < 256n) return Uint8Array.of(Number(n))
+  if (n <= MAX_SAFE) {
+    // exact in a double: byte arithmetic on a number (no hex string)
+    let x = Number(n)
+    let len = 0
+    for (let y = x; y >= 1; y = Math.floor(y / 256)) len++
+    const out = new Uint8Array(len)
+    for (let i = len - 1; i >= 0; i--) {
+      out[i] = x % 256
+      x = Math.floor(x / 256)
+    }
+    return out
+  }
   let hex = n.toString(16)
   if (hex.length & 1) hex = `0${hex}`
   return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /** Big-endian bytes to bigint (no canonical check; see `decodeUint`). */
 export function bytesToBigint(b: Uint8Array): bigint {

@@ -28,6 +28,19 @@ describe('[codec]: integers', () => {
         if (b.length) expect(b[0]).not.toBe(0)
       }),
     )
+    // the small-number path and its boundary
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 1n << 60n }), (n) => {
+        const hex =
+          n === 0n
+            ? ''
+            : n.toString(16).padStart(n.toString(16).length + (n.toString(16).length & 1), '0')
+        expect(Buffer.from(bigintToBytes(n)).toString('hex')).toBe(hex)
+      }),
+    )
+    for (const n of [255n, 256n, 65_535n, 65_536n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n]) {
+      expect(bytesToBigint(bigintToBytes(n))).toBe(n)
+    }
     expect(bigintToBytes(0n).length).toBe(0)
     expect(() => bigintToBytes(-1n)).toThrow(LedgerError)
   })
