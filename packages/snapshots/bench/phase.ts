@@ -245,7 +245,17 @@ if (!fn || !dir) {
   console.error(`usage: phase.ts <${Object.keys(phases).join('|')}> <dir>`)
   process.exit(2)
 }
+// peaks of the RSS parts while the phase runs (maxRSS gives only the total)
+const peak = { rssAnon: 0, rssFile: 0, heapTotal: 0 }
+const sample = () => {
+  const m = mem()
+  peak.rssAnon = Math.max(peak.rssAnon, m.rssAnon)
+  peak.rssFile = Math.max(peak.rssFile, m.rssFile)
+  peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal)
+}
+const sampler = setInterval(sample, 100)
 const cpu0 = process.cpuUsage()
 const res = await fn()
+clearInterval(sampler)
 const cpu = process.cpuUsage(cpu0)
-console.log(JSON.stringify({ ...res, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }))
+console.log(JSON.stringify({ ...res, peak, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }))

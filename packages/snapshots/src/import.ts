@@ -111,7 +111,7 @@ function checkExpectation(m: SnapshotManifest, e: ImportSnapshotOptions['expect'
 
 const MAX = (1n << 256n) - 1n
 /** Nodes per store batch while writing a chunk. */
-const WRITE_BATCH = 16384
+const WRITE_BATCH = 8192
 const big = (b: Uint8Array) => BigInt(toHex(b))
 
 /**

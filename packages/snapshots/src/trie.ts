@@ -401,77 +401,251 @@ function missing(hash: Uint8Array): never {
 }
 
 async function readNode(read: NodeReader, hash: Uint8Array): Promise<Uint8Array> {
+  // one node at a time: only for proofs (a few nodes per chunk)
   const [n] = await read([hash])
   if (!n) missing(hash)
   return n
 }
 
-type Frame = { node: Node; path: number[] }
+// The walk reads many nodes: it parses them in place (offsets into the node's bytes) rather
+// than through the generic RLP decoder, and keeps one small object per node.
 
-/** Children frames of a branch (hashed children fetched in one getMany). */
-async function expand(
-  read: NodeReader,
-  node: Node & { t: 'branch' },
-  path: number[],
-): Promise<Frame[]> {
-  const hashed: { i: number; h: Uint8Array }[] = []
-  const frames: (Frame | undefined)[] = new Array(16)
-  for (let i = 0; i < 16; i++) {
-    const c = node.children[i]
-    if (Array.isArray(c)) frames[i] = { node: decodeNodeItem(c), path: path.concat(i) }
-    else if (c.length === 32) hashed.push({ i, h: c })
-    else if (c.length !== 0) forged('bad child reference')
+/** A node of the trie being walked. */
+class WalkFrame {
+  /** RLP of the node once read (or embedded in its parent). */
+  enc: Uint8Array | undefined
+  /** 0 = not parsed yet, 1 = branch, 2 = extension, 3 = leaf. */
+  kind = 0
+  /** Children in key order (branch, extension), until emitted. */
+  kids: WalkFrame[] | undefined
+  /** Extension: its path nibbles. */
+  extPath: number[] | undefined
+  /** Leaf: its value, and where its hex-prefix path lies in `enc`. */
+  value: Uint8Array | undefined
+  hpStart = 0
+  hpEnd = 0
+
+  constructor(
+    readonly up: WalkFrame | undefined,
+    /** Nibble under a parent branch; -1 under an extension. */
+    readonly nib: number,
+    /** Nibbles of the key above this node. */
+    readonly depth: number,
+    /** Hash to read the node by (undefined when embedded). */
+    readonly hash: Uint8Array | undefined,
+    enc: Uint8Array | undefined,
+  ) {
+    this.enc = enc
   }
-  if (hashed.length > 0) {
-    const got = await read(hashed.map((x) => x.h))
-    for (let j = 0; j < hashed.length; j++) {
-      const n = got[j]
-      if (!n) missing(hashed[j].h)
-      frames[hashed[j].i] = { node: decodeNodeItem(rlpDecode(n)), path: path.concat(hashed[j].i) }
+}
+
+// header of the RLP item last read by `hdr` (module state: no allocation per item)
+let hList = false
+let hStart = 0
+let hEnd = 0
+
+function hdr(b: Uint8Array, pos: number): void {
+  if (pos >= b.length) forged('invalid RLP: item runs past the end')
+  const t = b[pos]
+  let len: number
+  if (t < 0x80) {
+    hList = false
+    hStart = pos
+    hEnd = pos + 1
+    return
+  }
+  if (t < 0xb8) {
+    hList = false
+    len = t - 0x80
+    hStart = pos + 1
+    if (len === 1 && b[hStart] < 0x80) forged('invalid RLP: single byte encoded as a string')
+  } else if (t < 0xc0 || t >= 0xf8) {
+    hList = t >= 0xf8
+    const ll = t - (hList ? 0xf7 : 0xb7)
+    if (pos + 1 + ll > b.length) forged('invalid RLP: length runs past the end')
+    if (b[pos + 1] === 0) forged('invalid RLP: length with a leading zero')
+    len = 0
+    for (let k = 0; k < ll; k++) len = len * 256 + b[pos + 1 + k]
+    if (len < 56) forged('invalid RLP: long form for a short length')
+    hStart = pos + 1 + ll
+  } else {
+    hList = true
+    len = t - 0xc0
+    hStart = pos + 1
+  }
+  hEnd = hStart + len
+  if (hEnd > b.length) forged('invalid RLP: item runs past the end')
+}
+
+/** A child reference at `pos` of `enc` as a frame (undefined when empty). */
+function childAt(
+  f: WalkFrame,
+  enc: Uint8Array,
+  pos: number,
+  nib: number,
+  depth: number,
+): WalkFrame | undefined {
+  hdr(enc, pos)
+  if (hList) return new WalkFrame(f, nib, depth, undefined, enc.subarray(pos, hEnd))
+  if (hEnd - hStart === 32)
+    return new WalkFrame(f, nib, depth, enc.subarray(hStart, hEnd), undefined)
+  if (hEnd === hStart) return undefined
+  return forged('bad child reference')
+}
+
+/** Parses a read node: its kind, and children frames (not yet read) for branches/extensions. */
+function parseFrame(f: WalkFrame): void {
+  if (f.kind !== 0) return
+  const enc = f.enc as Uint8Array
+  hdr(enc, 0)
+  if (!hList || hEnd !== enc.length) forged('trie node is not a list')
+  const end = hEnd
+  let items = 0
+  for (let p = hStart; p < end; p = hEnd) {
+    hdr(enc, p)
+    items++
+  }
+  if (hEnd !== end) forged('invalid RLP: list items overrun the list')
+  hdr(enc, 0)
+  let p = hStart
+  if (items === 17) {
+    f.kind = 1
+    const kids: WalkFrame[] = []
+    for (let i = 0; i < 16; i++) {
+      const k = childAt(f, enc, p, i, f.depth + 1)
+      p = hEnd
+      if (k) kids.push(k)
+    }
+    f.kids = kids
+    return
+  }
+  if (items !== 2) forged('trie node of unknown shape')
+  hdr(enc, p)
+  if (hList) forged('trie node of unknown shape')
+  const hs = hStart
+  const he = hEnd
+  if (he === hs) forged('empty hex-prefix path')
+  const flag = enc[hs] >> 4
+  if (flag > 3) forged('bad hex-prefix flag')
+  if (!(flag & 1) && (enc[hs] & 15) !== 0) forged('bad hex-prefix padding')
+  const n = (he - hs - 1) * 2 + (flag & 1)
+  if (f.depth + n > 64) forged('trie path longer than a key')
+  if (flag >= 2) {
+    hdr(enc, he)
+    if (hList) forged('leaf value is not bytes')
+    if (f.depth + n !== 64) forged('leaf path is not 64 nibbles')
+    f.kind = 3
+    f.value = enc.subarray(hStart, hEnd)
+    f.hpStart = hs
+    f.hpEnd = he
+    return
+  }
+  f.kind = 2
+  const path: number[] = []
+  if (flag & 1) path.push(enc[hs] & 15)
+  for (let k = hs + 1; k < he; k++) path.push(enc[k] >> 4, enc[k] & 15)
+  f.extPath = path
+  const k = childAt(f, enc, he, -1, f.depth + n)
+  if (!k) forged('extension without a child')
+  f.kids = [k as WalkFrame]
+}
+
+const scratch = new Uint8Array(64)
+
+/** The full key of a parsed leaf frame (its path above, then its own hex-prefix path). */
+function leafKey(f: WalkFrame): Uint8Array {
+  const enc = f.enc as Uint8Array
+  let d = f.depth
+  if (enc[f.hpStart] & 0x10) scratch[d++] = enc[f.hpStart] & 15
+  for (let k = f.hpStart + 1; k < f.hpEnd; k++) {
+    scratch[d++] = enc[k] >> 4
+    scratch[d++] = enc[k] & 15
+  }
+  for (let g: WalkFrame = f; g.up; g = g.up) {
+    if (g.nib >= 0) scratch[g.depth - 1] = g.nib
+    else {
+      const up = g.up
+      const path = up.extPath as number[]
+      for (let k = 0; k < path.length; k++) scratch[up.depth + k] = path[k]
     }
   }
-  return frames.filter((f): f is Frame => f !== undefined)
+  const key = new Uint8Array(32)
+  for (let k = 0; k < 32; k++) key[k] = (scratch[2 * k] << 4) | scratch[2 * k + 1]
+  return key
 }
 
-async function resolveExt(read: NodeReader, f: Frame): Promise<Frame> {
-  if (f.node.t !== 'ext') return f
-  const p = f.path.concat(f.node.path)
-  const c = f.node.child
-  if (Array.isArray(c)) return { node: decodeNodeItem(c), path: p }
-  return { node: decodeNodeItem(rlpDecode(await readNode(read, c))), path: p }
+/** Groups of subtries read ahead of the consumer by walkLeaves. */
+const AHEAD = 3
+/** Most keys per store read; larger reads are split and issued together. */
+const READ_BATCH = 1024
+
+/** Reads (in a few large batched reads) and parses the frames of one level. */
+async function loadLevel(read: NodeReader, level: WalkFrame[]): Promise<void> {
+  const need: WalkFrame[] = []
+  for (const f of level) if (f.enc === undefined) need.push(f)
+  if (need.length > 0) {
+    const parts: Promise<(Uint8Array | undefined)[]>[] = []
+    for (let i = 0; i < need.length; i += READ_BATCH) {
+      const hashes: Uint8Array[] = []
+      for (let k = i; k < Math.min(need.length, i + READ_BATCH); k++) {
+        hashes.push(need[k].hash as Uint8Array)
+      }
+      parts.push(read(hashes))
+    }
+    let k = 0
+    for (const got of await Promise.all(parts)) {
+      for (const n of got) {
+        const f = need[k++]
+        if (!n) missing(f.hash as Uint8Array)
+        f.enc = n
+      }
+    }
+  }
+  for (const f of level) parseFrame(f)
 }
 
-/** All leaves under one frame, in key order (sequential depth-first walk). */
-async function collect(read: NodeReader, top: Frame): Promise<TrieLeaf[]> {
-  const out: TrieLeaf[] = []
-  const stack: Frame[] = [top]
+function kidsOf(level: WalkFrame[]): WalkFrame[] {
+  const out: WalkFrame[] = []
+  for (const f of level) if (f.kids) for (const k of f.kids) out.push(k)
+  return out
+}
+
+/** Reads every node under the (parsed) frames of `group`, level by level. */
+async function loadAll(read: NodeReader, group: WalkFrame[]): Promise<void> {
+  for (let level = kidsOf(group); level.length > 0; level = kidsOf(level)) {
+    await loadLevel(read, level)
+  }
+}
+
+/** Leaves under a fully read frame, in key order; frees the subtree as it goes. */
+function* emit(top: WalkFrame): Generator<TrieLeaf> {
+  const stack: WalkFrame[] = [top]
   while (stack.length > 0) {
-    const f = await resolveExt(read, stack.pop() as Frame)
-    if (f.node.t === 'leaf') {
-      const full = f.path.concat(f.node.path)
-      if (full.length !== 64) forged('leaf path is not 64 nibbles')
-      out.push({ key: keyFromNibbles(full), value: f.node.value })
+    const f = stack.pop() as WalkFrame
+    if (f.kind === 3) {
+      yield { key: leafKey(f), value: f.value as Uint8Array }
       continue
     }
-    if (f.node.t === 'ext') continue
-    const kids = await expand(read, f.node, f.path)
+    const kids = f.kids as WalkFrame[]
+    f.kids = undefined
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i])
   }
-  return out
 }
 
 /** Options of {@link walkLeaves}. */
 export interface WalkOptions {
-  /** Subtries walked at once ahead of the consumer (default 16). */
+  /** Subtries read together as one group; 3 groups are read ahead of the consumer (default 32). */
   window?: number
   /** Split the trie into about this many subtries (default 4096). */
   frontier?: number
 }
 
 /**
- * Leaves of the committed trie `root` in key order. The trie is cut into subtries (a frontier a
- * few levels down); `window` of them are read concurrently ahead of the consumer, so reads
- * overlap while memory stays bounded (the window's subtries plus the frontier).
+ * Leaves of the committed trie `root` in key order. The top of the trie is read breadth-first
+ * until it splits into about `frontier` subtries; those are then loaded `window` at a time,
+ * level by level with one large batched read per level (a store round trip per node would cost
+ * far more), the next groups being read while the consumer takes the current one. Memory stays
+ * bounded: a few groups of subtries plus the frontier.
  * @example
  * for await (const leaf of walkLeaves(reader, root)) console.log(leaf.key, leaf.value)
  */
@@ -481,39 +655,36 @@ export async function* walkLeaves(
   opts: WalkOptions = {},
 ): AsyncGenerator<TrieLeaf> {
   if (compareBytes(root, EMPTY_TRIE_ROOT) === 0) return
-  const window = Math.max(1, opts.window ?? 16)
+  const window = Math.max(1, opts.window ?? 32)
   const target = Math.max(1, opts.frontier ?? 4096)
-  let frontier: Frame[] = [
-    { node: decodeNodeItem(rlpDecode(await readNode(read, root))), path: [] },
-  ]
-  for (;;) {
-    if (frontier.length >= target / 16) break
-    const resolved = await Promise.all(frontier.map((f) => resolveExt(read, f)))
-    if (!resolved.some((f) => f.node.t === 'branch')) {
-      frontier = resolved
-      break
+  // the frontier: the top levels, read breadth-first until wide enough or fully read
+  let frontier: WalkFrame[] = [new WalkFrame(undefined, -1, 0, root, undefined)]
+  await loadLevel(read, frontier)
+  while (frontier.length < target && frontier.some((f) => f.kids)) {
+    const wider: WalkFrame[] = []
+    for (const f of frontier) {
+      if (f.kids) for (const k of f.kids) wider.push(k)
+      else wider.push(f)
     }
-    const next: Frame[][] = await Promise.all(
-      resolved.map((f) =>
-        f.node.t === 'branch' ? expand(read, f.node, f.path) : Promise.resolve([f]),
-      ),
-    )
-    frontier = next.flat()
+    frontier = wider
+    await loadLevel(read, frontier)
   }
-  const pending: Promise<TrieLeaf[]>[] = []
   let i = 0
-  const fill = () => {
-    while (pending.length < window && i < frontier.length) {
-      const p = collect(read, frontier[i++])
-      p.catch(() => {}) // surfaced when awaited
-      pending.push(p)
-    }
+  const nextGroup = () => {
+    const group = frontier.slice(i, i + window)
+    i += group.length
+    const p = loadAll(read, group).then(() => group)
+    p.catch(() => {}) // surfaced when awaited
+    return p
   }
-  fill()
+  // groups being read ahead of the consumer: reads wait on the store's threads, so several in
+  // flight keep those busy while this thread parses and emits
+  const pending: Promise<WalkFrame[]>[] = []
+  while (pending.length < AHEAD && i < frontier.length) pending.push(nextGroup())
   while (pending.length > 0) {
-    const leaves = await (pending.shift() as Promise<TrieLeaf[]>)
-    fill()
-    yield* leaves
+    const group = await (pending.shift() as Promise<WalkFrame[]>)
+    if (i < frontier.length) pending.push(nextGroup())
+    for (const f of group) yield* emit(f)
   }
 }
 

@@ -50,6 +50,64 @@ describe('[trie]: roots, walks and proofs', () => {
     )
   })
 
+  it('walks every leaf in key order whatever the grouping of the walk', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(leafArb, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 300 }),
+        async (raw, window, frontier) => {
+          const leaves = sortLeaves(raw)
+          const { root, read } = await committed(leaves)
+          const walked: string[] = []
+          for await (const l of walkLeaves(read, root, { window, frontier })) {
+            walked.push(
+              `${Buffer.from(l.key).toString('hex')}=${Buffer.from(l.value).toString('hex')}`,
+            )
+          }
+          expect(walked).toEqual(
+            leaves.map(
+              (l) =>
+                `${Buffer.from(l.key).toString('hex')}=${Buffer.from(l.value).toString('hex')}`,
+            ),
+          )
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('walk: a missing node is MISSING_STATE, a malformed node is FORGED', async () => {
+    const leaves = sortLeaves(
+      Array.from({ length: 40 }, (_, i) => ({
+        key: new Uint8Array(32).fill(i * 6),
+        value: new Uint8Array(40).fill(i),
+      })),
+    )
+    const { db, root, read } = await committed(leaves)
+    const all: Uint8Array[] = []
+    for await (const [k] of db.iterate()) all.push(k)
+    const victim = all.find((k) => Buffer.compare(k, root) !== 0) as Uint8Array
+    const walk = async (r: typeof read) => {
+      for await (const _ of walkLeaves(r, root, { window: 2, frontier: 4 })) {
+      }
+    }
+    const without = (hs: Uint8Array[]) =>
+      read(hs).then((vs) => vs.map((v, i) => (Buffer.compare(hs[i], victim) === 0 ? undefined : v)))
+    await expect(walk(without)).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_MISSING_STATE' })
+    for (const bad of [
+      new Uint8Array([0xc2, 0x80, 0x80, 0x80]), // list of 3
+      new Uint8Array([0x80]), // not a list
+      new Uint8Array([0xc3, 0x82, 0x40, 0x01]), // bad hex-prefix flag
+      new Uint8Array([0xc4, 0x82, 0x21, 0x01, 0xc0]), // leaf value is a list
+      new Uint8Array([0xc3, 0x81, 0x00, 0x81]), // single byte as a string, runs past the end
+    ]) {
+      const forgedRead = (hs: Uint8Array[]) =>
+        read(hs).then((vs) => vs.map((v, i) => (Buffer.compare(hs[i], victim) === 0 ? bad : v)))
+      await expect(walk(forgedRead)).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_FORGED' })
+    }
+  })
+
   it('walks, proves and verifies any range; refuses tampering', async () => {
     await fc.assert(
       fc.asyncProperty(
