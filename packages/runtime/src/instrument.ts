@@ -1655,6 +1655,8 @@ export interface ModuleFacts {
   memoryImport?: { min: number; max?: number }
   /** INSTRUMENT_VERSION recorded in the `aureon.instrument` section (0 when there is none). */
   version: number
+  /** Initial pages of the memory (defined or imported). */
+  memoryPages: number
 }
 
 /**
@@ -1670,6 +1672,7 @@ export function readModuleFacts(code: Uint8Array): ModuleFacts {
   const callable = new Set<string>()
   let memoryImport: { min: number; max?: number } | undefined
   let version = 0
+  let memoryPages = 0
   while (r.p < r.end) {
     const id = r.u8()
     const size = r.u32()
@@ -1701,6 +1704,11 @@ export function readModuleFacts(code: Uint8Array): ModuleFacts {
     } else if (id === 3) {
       const n = s.u32()
       for (let i = 0; i < n; i++) funcTypes.push(s.u32())
+    } else if (id === 5) {
+      if (s.u32() > 0) {
+        s.u8()
+        memoryPages = s.u32()
+      }
     } else if (id === 7) {
       const n = s.u32()
       for (let i = 0; i < n; i++) {
@@ -1714,5 +1722,8 @@ export function readModuleFacts(code: Uint8Array): ModuleFacts {
     }
     r.p = end
   }
-  return memoryImport ? { callable, memoryImport, version } : { callable, version }
+  if (memoryImport) memoryPages = memoryImport.min
+  return memoryImport
+    ? { callable, memoryImport, version, memoryPages }
+    : { callable, version, memoryPages }
 }

@@ -346,8 +346,28 @@ export class ContractRuntime {
     }
   }
 
-  /** Instantiates the module and runs `fn` once with `units` metering units. Synchronous. */
+  /**
+   * Instantiates the module and runs `fn` once with `units` metering units. Synchronous. Since
+   * INSTRUMENT_VERSION 3 the module's initial memory pages are charged first, at the
+   * `memory.grow` price per page (the kernel zeroes each page when it is first touched).
+   */
   private run(loaded: Loaded, fn: string, env: HostEnv, units: bigint): RunOutcome {
+    if (loaded.facts.version >= 3) {
+      const memoryUnits =
+        BigInt(loaded.schedule.instructions.memoryGrowPerPage) * BigInt(loaded.facts.memoryPages)
+      if (memoryUnits > units) {
+        return {
+          status: 'OutOfGas',
+          gasLeft: 0n,
+          output: EMPTY,
+          error: {
+            code: RuntimeErrorCode.OUT_OF_GAS,
+            message: `out of gas: ${loaded.facts.memoryPages} initial memory pages cost ${memoryUnits} metering units; ${units} given`,
+          },
+        }
+      }
+      units -= memoryUnits
+    }
     const imports: WasmImports = { env: createHostImports(env) }
     const mi = loaded.facts.memoryImport
     if (mi) {

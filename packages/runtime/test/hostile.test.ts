@@ -134,6 +134,22 @@ describe('[hostile contracts]', () => {
     expect(r.status).toBe('OutOfGas')
   })
 
+  it('initial memory pages are charged on every call, at the memory.grow price', async () => {
+    const s = DEFAULT_GAS_SCHEDULE
+    const pageGas = BigInt(s.instructions.memoryGrowPerPage / s.unitsPerGas)
+    const small = await deployed(`(module (memory (export "memory") 1) (func (export "f")))`)
+    const big = await deployed(`(module (memory (export "memory") 200) (func (export "f")))`)
+    const one = await call(small, 'f')
+    expect(one.status).toBe('Success')
+    expect(one.gasUsed).toBeGreaterThanOrEqual(pageGas)
+    const many = await call(big, 'f', { gasLimit: 10_000_000n })
+    expect(many.status).toBe('Success')
+    expect(many.gasUsed - one.gasUsed).toBe(199n * pageGas)
+    const poor = await call(big, 'f', { gasLimit: 199n * pageGas })
+    expect(poor.status).toBe('OutOfGas')
+    expect(poor.gasUsed).toBe(199n * pageGas)
+  })
+
   it('bulk memory is charged per byte', async () => {
     const c = await deployed(`(module (memory (export "memory") 256)
       (func (export "fill") (memory.fill (i32.const 0) (i32.const 1) (i32.const 16000000))))`)

@@ -355,7 +355,7 @@ describe('[ContractRuntime]: metering versions', () => {
     stored(state, addr(4), instrumentContract(code).code)
     const r = await new ContractRuntime().call(
       state,
-      { ...ctx, gasLimit: 1_000n },
+      { ...ctx, gasLimit: 10_000n },
       {
         ...call,
         contract: addr(4),
@@ -363,11 +363,13 @@ describe('[ContractRuntime]: metering versions', () => {
     )
     expect(r.status).toBe('Success')
     const left = readU64le(r.output)
-    // 1,000 gas minus the gas_left call (and the block's few instructions), rounded down
-    const own = BigInt(DEFAULT_GAS_SCHEDULE.host.gas_left.base / DEFAULT_GAS_SCHEDULE.unitsPerGas)
-    expect(left).toBeLessThanOrEqual(1_000n - own)
-    expect(left).toBeGreaterThanOrEqual(1_000n - own - 2n)
-    expect(r.gasUsed).toBeGreaterThan(1_000n - left)
+    // 10,000 gas minus the memory page, the gas_left call and the block's few instructions,
+    // rounded down
+    const s = DEFAULT_GAS_SCHEDULE
+    const spent = BigInt((s.instructions.memoryGrowPerPage + s.host.gas_left.base) / s.unitsPerGas)
+    expect(left).toBeLessThanOrEqual(10_000n - spent)
+    expect(left).toBeGreaterThanOrEqual(10_000n - spent - 2n)
+    expect(r.gasUsed).toBeGreaterThan(10_000n - left)
   })
 })
 
