@@ -22,6 +22,7 @@ interface PhaseResult {
   compressed?: number
   chunks?: number
   rss: number
+  peak: { rssAnon: number; rssFile: number; heapTotal: number }
 }
 
 function run(phase: string): PhaseResult {
@@ -66,6 +67,10 @@ const imp = medianOf('import')
 // is smaller than the state (no interior hashes), so its own byte count is in the notes.
 const stateBytes = rawExp.bytes
 const mbps = (r: PhaseResult) => stateBytes / 1e6 / (r.ms / 1000)
+// peaks sampled every 100 ms: anonymous memory (heap, buffers, LevelDB cache, malloc), file pages
+// (the node binary and LevelDB's memory-mapped table files, which grow with the database size)
+const parts = (r: PhaseResult) =>
+  `sampled peaks: anonymous ${r.peak.rssAnon} MB (V8 heap ${r.peak.heapTotal} MB), file-backed ${r.peak.rssFile} MB`
 const fmtMbps = (r: PhaseResult) => (r.bytes / 1e6 / (r.ms / 1000)).toFixed(2)
 
 clearInterval(sampleLoad)
@@ -105,14 +110,14 @@ report.add({
   value: exp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: `peak RSS of the export process, default V8 flags (target < 300 MB); raw pipeline ${rawExp.rss.toFixed(0)} MB`,
+  note: `peak RSS (maxRSS) of the export process, default V8 flags (target < 300 MB); ${parts(exp)}; raw pipeline ${rawExp.rss.toFixed(0)} MB (${parts(rawExp)})`,
 })
 report.add({
   name: 'snapshot.import.rss',
   value: imp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: `peak RSS of the import process, default V8 flags (target < 300 MB); raw pipeline ${rawImp.rss.toFixed(0)} MB`,
+  note: `peak RSS (maxRSS) of the import process, default V8 flags (target < 300 MB); ${parts(imp)}; raw pipeline ${rawImp.rss.toFixed(0)} MB (${parts(rawImp)})`,
 })
 report.write()
 if (!process.env.AUREON_BENCH_KEEP) rmSync(dir, { recursive: true, force: true })

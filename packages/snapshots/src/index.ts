@@ -15,7 +15,7 @@ export * from './manage.js'
 export * from './params.js'
 // State sync: chunks from several sources in parallel
 export * from './sync.js'
-export type { NodeReader, NodeSink, TrieLeaf, VerifyRangeOptions } from './trie.js'
+export type { NodeReader, NodeSink, TrieLeaf, VerifyRangeOptions, WalkedLeaf } from './trie.js'
 // Trie pieces: leaf walk, edge proofs, range verification
 export {
   buildSubtree,

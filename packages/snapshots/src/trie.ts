@@ -617,13 +617,31 @@ async function loadAll(read: NodeReader, group: WalkFrame[]): Promise<void> {
   }
 }
 
+/** A leaf from {@link walkLeaves}, which can also give its proof (the walk read those nodes). */
+export class WalkedLeaf implements TrieLeaf {
+  constructor(
+    readonly key: Uint8Array,
+    readonly value: Uint8Array,
+    private readonly frame: WalkFrame,
+  ) {}
+
+  /** The hashed nodes from the root to this leaf: what `proofPath(read, root, key)` returns. */
+  proof(): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (let g: WalkFrame | undefined = this.frame; g; g = g.up) {
+      if (g.hash) out.push(g.enc as Uint8Array)
+    }
+    return out.reverse()
+  }
+}
+
 /** Leaves under a fully read frame, in key order; frees the subtree as it goes. */
-function* emit(top: WalkFrame): Generator<TrieLeaf> {
+function* emit(top: WalkFrame): Generator<WalkedLeaf> {
   const stack: WalkFrame[] = [top]
   while (stack.length > 0) {
     const f = stack.pop() as WalkFrame
     if (f.kind === 3) {
-      yield { key: leafKey(f), value: f.value as Uint8Array }
+      yield new WalkedLeaf(leafKey(f), f.value as Uint8Array, f)
       continue
     }
     const kids = f.kids as WalkFrame[]
@@ -653,7 +671,7 @@ export async function* walkLeaves(
   read: NodeReader,
   root: Uint8Array,
   opts: WalkOptions = {},
-): AsyncGenerator<TrieLeaf> {
+): AsyncGenerator<WalkedLeaf> {
   if (compareBytes(root, EMPTY_TRIE_ROOT) === 0) return
   const window = Math.max(1, opts.window ?? 32)
   const target = Math.max(1, opts.frontier ?? 4096)

@@ -64,6 +64,8 @@ describe('[trie]: roots, walks and proofs', () => {
             walked.push(
               `${Buffer.from(l.key).toString('hex')}=${Buffer.from(l.value).toString('hex')}`,
             )
+            // the proof a walked leaf gives is the one read from the store
+            expect(l.proof()).toEqual(await proofPath(read, root, l.key))
           }
           expect(walked).toEqual(
             leaves.map(
