@@ -44,12 +44,14 @@ export class SafetyStore {
     const v = await this.db.get(SAFETY_KEY)
     if (!v) return initialSafetyData()
     const l = asList(rlpDecode(v), 'safety data')
-    // records written before commit votes have the first two fields only
+    // Records written before commit votes have the first two fields only. Such a node may have
+    // timed out in any round up to lastVotedRound: assume it did, so it commit-votes only above.
     const qc = l.length > 4 ? asBytes(l[4], 'highQC') : new Uint8Array()
+    const lastVotedRound = asBigint(l[0], 'lastVotedRound')
     return {
-      lastVotedRound: asBigint(l[0], 'lastVotedRound'),
+      lastVotedRound,
       highestQCRound: asBigint(l[1], 'highestQCRound'),
-      lastTimeoutRound: l.length > 2 ? asBigint(l[2], 'lastTimeoutRound') : 0n,
+      lastTimeoutRound: l.length > 2 ? asBigint(l[2], 'lastTimeoutRound') : lastVotedRound,
       commitVotedRound: l.length > 3 ? asBigint(l[3], 'commitVotedRound') : 0n,
       ...(qc.length > 0 ? { highQC: decodeQC(qc) } : {}),
     }
