@@ -3,7 +3,7 @@
  * transaction path (cold and warm module cache), instrumentation of a 512 KiB module, and the gas
  * calibration summary. Writes bench/results/runtime.json.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +27,8 @@ import { FIB_WAT, LOOP_WAT, meteringRatio } from './metering.js'
 
 const report = new BenchReport('runtime')
 const quick = process.env.AUREON_BENCH_QUICK === '1'
+/** `metering`: re-measure only the metering overhead and update those entries of the JSON. */
+const only = process.env.AUREON_BENCH_ONLY
 
 // ---- metering overhead
 for (const [name, src, target] of [
@@ -40,8 +42,19 @@ for (const [name, src, target] of [
     unit: 'ms',
     baseline: 'same module uninstrumented, same run',
     baselineValue: m.plainMs,
-    note: `ratio target <= ${target}${name.endsWith('fib') ? ' (fib(30), stack limiter on)' : ' (2M iterations)'}`,
+    note: `ratio target <= ${target}${name.endsWith('fib') ? ' (fib(30), stack limiter on)' : ' (2M iterations)'}; median CPU time; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on 2 cores${only ? ' (re-measured alone)' : ''}`,
   })
+}
+
+if (only === 'metering') {
+  const file = fileURLToPath(new URL('../../../bench/results/runtime.json', import.meta.url))
+  const old = JSON.parse(readFileSync(file, 'utf8')) as Array<{ name: string }>
+  const merged = old.map((r) => report.results.find((n) => n.name === r.name) ?? r)
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`)
+  console.log(`bench: updated ${file}`)
+  process.exit(0)
 }
 
 // ---- instrumentation of a 512 KiB module
@@ -159,7 +172,11 @@ for (const [name, src, target] of [
     unit: 'calls/s',
     baseline: 'Transfer transactions through the same path',
     baselineValue: median(transferRates),
-    note: 'increment via StateProcessor + LedgerRuntimeState on LevelStore, warm module cache, commit every 100',
+    note:
+      'increment via StateProcessor + LedgerRuntimeState on LevelStore, warm module cache, commit every 100; load average ' +
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
   })
   report.add({
     name: 'runtime.counter.calls.cold',
@@ -167,7 +184,11 @@ for (const [name, src, target] of [
     unit: 'calls/s',
     baseline: 'runtime.counter.calls (warm cache)',
     baselineValue: median(rates),
-    note: 'a new WasmExecutor (empty module cache) per call: compile + instantiate every call',
+    note:
+      'a new WasmExecutor (empty module cache) per call: compile + instantiate every call; load average ' +
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
   })
   await store.close()
   rmSync(dir, { recursive: true, force: true })
