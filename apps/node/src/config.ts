@@ -32,7 +32,11 @@ export interface SnapshotConfig {
   every: number
   /** Keep the last K snapshots. */
   keep: number
-  /** Most uncompressed bytes per chunk (0 = the library default, 4 MiB; at least 4096). */
+  /**
+   * Most uncompressed bytes per chunk (0 = {@link DEFAULT_SNAPSHOT_CHUNK_SIZE}; 4096..4 MiB). Keep
+   * it at 2 MiB or less on nodes that serve state sync: a libp2p stream resets a response larger
+   * than its 4 MiB read buffer.
+   */
   chunkSize: number
   /** Serve this node's snapshots to state-syncing peers over p2p. */
   serve: boolean
@@ -98,6 +102,8 @@ export const defaultConsensusConfig: ConsensusConfig = {
   blockTime: 0,
   roundTimeout: 1000,
 }
+/** Chunk size of the node's own snapshots: compressed chunks always fit one p2p response. */
+export const DEFAULT_SNAPSHOT_CHUNK_SIZE = 2 * 1024 * 1024
 export const defaultSnapshotConfig: SnapshotConfig = {
   every: 0,
   keep: 3,

@@ -32,7 +32,7 @@ import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
 import { BlockSync } from './block-sync.js'
-import type { NodeConfig } from './config.js'
+import { DEFAULT_SNAPSHOT_CHUNK_SIZE, type NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics.js'
@@ -139,7 +139,14 @@ export class AureonNode {
     const chainStore = await openChainStore({ db: store })
     // The genesis this config describes, computed apart: a data folder of another chain is refused.
     const expected = await createGenesis({ config: opts.genesis, db: createMemoryStore() })
-    if (!chainStore.head()) {
+    // state sync into an empty folder: the genesis state would only be deleted again
+    const syncIntoEmpty = cfg.sync.mode === 'snapshot' && !chainStore.head()
+    if (syncIntoEmpty) {
+      logger.info(
+        { chainId: String(expected.block.header.chainId) },
+        'empty data folder: state sync',
+      )
+    } else if (!chainStore.head()) {
       const g = await createGenesis({ config: opts.genesis, db: chainStore.stateDb })
       await chainStore.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
       logger.info(
@@ -178,7 +185,8 @@ export class AureonNode {
     }
     const chainId = expected.block.header.chainId
     const engineName = cfg.consensus.engine
-    const stateSyncWanted = cfg.sync.mode === 'snapshot' && chainStore.head()!.height === 0n
+    const stateSyncWanted =
+      cfg.sync.mode === 'snapshot' && (syncIntoEmpty || chainStore.head()!.height === 0n)
     // a dev node is a peer when it has peers to dial, state-syncs, or serves its snapshots
     const needsPeers =
       engineName !== 'dev' ||
@@ -192,7 +200,10 @@ export class AureonNode {
       p2p = await createP2PNode({
         chainId,
         genesisHash: expected.hash,
-        head: () => ({ height: chainStore.head()!.height, hash: chainStore.headHash()! }),
+        head: () =>
+          chainStore.head()
+            ? { height: chainStore.head()!.height, hash: chainStore.headHash()! }
+            : { height: 0n, hash: expected.hash },
         secretKey: opts.key?.secretKey,
         listen: cfg.p2p.listen,
         bootstrap: cfg.p2p.bootstrap,
@@ -405,7 +416,7 @@ export class AureonNode {
           blockHash: blockHash(block.header),
           stateRoot: block.header.stateRoot,
           stateDb: this.chainStore.stateDb,
-          chunkSize: this.config.snapshots.chunkSize || undefined,
+          chunkSize: this.config.snapshots.chunkSize || DEFAULT_SNAPSHOT_CHUNK_SIZE,
         })
         // the block goes next to the snapshot: a node started from it continues from this block
         await writeAnchorBlock(r.path, block)

@@ -86,8 +86,12 @@ describe('[aureon snapshot]: create, list, export, a verified import, and a node
     bytes[20] ^= 0xff
     writeFileSync(corrupt, bytes)
     copyFileSync(`${file}.block`, `${corrupt}.block`)
+    // (same height as the folder's chain: refused unless --force)
     await expect(
-      runCli(['snapshot', 'import', corrupt, '--data-dir', fresh, '--chain-id', '1337']),
+      runCli(['snapshot', 'import', file, '--data-dir', fresh, '--chain-id', '1337']),
+    ).rejects.toThrow(/ERR_SNAPSHOT_NOT_NEWER/)
+    await expect(
+      runCli(['snapshot', 'import', corrupt, '--data-dir', fresh, '--chain-id', '1337', '--force']),
     ).rejects.toThrow(/ERR_SNAPSHOT_(CORRUPT|FORGED)/)
     // a packed file without its block cannot anchor a chain: refused before anything is written
     copyFileSync(file, join(dir, 'bare.snap'))

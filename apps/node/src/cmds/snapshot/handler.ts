@@ -4,6 +4,7 @@ import { bytesToHex, hexToBytes } from '@aureon/crypto'
 import { type Block, createGenesis, type GenesisConfig, openChainStore } from '@aureon/ledger'
 import { createSnapshot, exportSnapshot, listSnapshots, readManifest } from '@aureon/snapshots'
 import { createMemoryStore, openLevelStore } from '@aureon/storage'
+import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../../config.js'
 import {
   AnchorError,
   checkAnchorBlock,
@@ -58,6 +59,8 @@ export async function snapshotCreate(opts: SnapshotCommonOptions): Promise<void>
       ...target,
       stateDb: chain.stateDb,
       snapshotsDir: snapshotsDir(opts.dataDir),
+      // served to state-syncing peers: chunks that fit one p2p response
+      chunkSize: DEFAULT_SNAPSHOT_CHUNK_SIZE,
       onProgress: p.update,
     })
     p.stop()
@@ -117,6 +120,7 @@ export async function snapshotImport(
     blockHash?: string
     block?: string
     genesis?: string
+    force?: boolean
   },
 ): Promise<void> {
   const source = resolve(file)
@@ -145,6 +149,12 @@ export async function snapshotImport(
       throw new AnchorError(
         'ERR_SNAPSHOT_WRONG_CHAIN',
         `${opts.dataDir} holds chain ${head.chainId}, not ${opts.chainId}: use an empty --data-dir`,
+      )
+    }
+    if (head && head.height >= manifest.height && !opts.force) {
+      throw new AnchorError(
+        'ERR_SNAPSHOT_NOT_NEWER',
+        `${opts.dataDir} is already at height ${head.height}, the snapshot is of ${manifest.height}: pass --force to replace the chain anyway`,
       )
     }
     genesis ??= await chain.getBlockByHeight(0n)

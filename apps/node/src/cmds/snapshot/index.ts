@@ -38,5 +38,6 @@ export function registerSnapshot(program: Command): void {
       "the snapshot's block (default: block.bin in the folder, <file>.block)",
     )
     .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
+    .option('--force', 'replace a chain that is already at or above the snapshot height')
     .action(snapshotImport)
 }
