@@ -13,6 +13,7 @@ import {
   MAX_STORAGE_VALUE,
   MAX_U128,
 } from './params.js'
+import { hex } from './state.js'
 import type { ContractLog, RuntimeState } from './types.js'
 import type { WasmGlobal, WasmMemory } from './wasm/engine.js'
 
@@ -42,6 +43,8 @@ export interface HostEnv {
   debugLogs: string[]
   gas?: WasmGlobal
   memory?: WasmMemory
+  /** Units the run started with (after its memory charge): the base of the re-run surcharge. */
+  startUnits?: bigint
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
@@ -79,6 +82,30 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
   const chargeMore = (perByte: number, bytes: number) => {
     if (bytes === 0 || perByte === 0) return
     charge({ base: 0, per8Bytes: perByte }, bytes)
+  }
+  // state functions: their units are counted apart, and the first access of a key in this run
+  // pays the re-run surcharge (GasSchedule.rerunSurcharge)
+  let stateUnits = 0n
+  const touched = new Set<string>()
+  const chargeState = (c: HostCost, bytes = 0) => {
+    stateUnits += BigInt(c.base + c.per8Bytes * ((bytes + 7) >>> 3))
+    charge(c, bytes)
+  }
+  const chargeStateMore = (perByte: number, bytes: number) => {
+    if (bytes === 0 || perByte === 0) return
+    chargeState({ base: 0, per8Bytes: perByte }, bytes)
+  }
+  const firstAccess = (key: string) => {
+    if (touched.has(key)) return
+    touched.add(key)
+    if (!env.schedule.rerunSurcharge || env.startUnits === undefined) return
+    const g = env.gas!
+    const extra = env.startUnits - (g.value as bigint) - stateUnits
+    if (extra <= 0n) return
+    stateUnits += extra
+    const left = (g.value as bigint) - extra
+    g.value = left
+    if (left < 0n) throw new HostSignal('oog', RuntimeErrorCode.OUT_OF_GAS, 'out of gas')
   }
   const mem = () => new Uint8Array(env.memory!.buffer)
   const range = (ptr: number, len: number, what: string): Uint8Array => {
@@ -152,22 +179,25 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       env.logs.push({ address: env.self, topics, data: read(dataPtr, dl, 'emit_log data') })
     },
     get_balance: (addrPtr, addrLen, outPtr) => {
-      charge(h.get_balance)
+      chargeState(h.get_balance)
       if (addrLen >>> 0 !== ADDRESS_SIZE) return -1
       const addr = read(addrPtr, ADDRESS_SIZE, 'get_balance address')
       const out = range(outPtr, AMOUNT_SIZE, 'get_balance out')
+      firstAccess(`a:${hex(addr)}`)
       writeU128(out, 0, env.state.getBalance(addr))
       return 0
     },
     transfer: (toPtr, toLen, amountPtr) => {
-      charge(h.transfer)
+      chargeState(h.transfer)
       if (toLen >>> 0 !== ADDRESS_SIZE) return -1
       const to = read(toPtr, ADDRESS_SIZE, 'transfer to')
       const amount = readU128(range(amountPtr, AMOUNT_SIZE, 'transfer amount'))
       const from = env.self
+      firstAccess(`a:${hex(from)}`)
       const fromBal = env.state.getBalance(from)
       if (fromBal < amount) return 1
       if (amount === 0n || Buffer.compare(from, to) === 0) return 0
+      firstAccess(`a:${hex(to)}`)
       const toBal = env.state.getBalance(to)
       if (toBal + amount > MAX_U128) return 1
       env.state.setBalance(from, fromBal - amount)
@@ -175,18 +205,19 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       return 0
     },
     storage_read: (keyPtr, keyLen, valPtr, maxLen) => {
-      charge(h.storage_read, keyLen >>> 0)
+      chargeState(h.storage_read, keyLen >>> 0)
       const key = read(keyPtr, keyLen, 'storage_read key')
       if (key.length > MAX_STORAGE_KEY) return -1
+      firstAccess(`s:${hex(key)}`)
       const v = env.state.getStorage(env.self, key)
       if (v === undefined) return -1
       const n = Math.min(v.length, maxLen >>> 0)
-      chargeMore(h.storage_read.per8Bytes, n)
+      chargeStateMore(h.storage_read.per8Bytes, n)
       range(valPtr, n, 'storage_read value').set(v.subarray(0, n))
       return v.length
     },
     storage_write: (keyPtr, keyLen, valPtr, valLen) => {
-      charge(h.storage_write)
+      chargeState(h.storage_write)
       const kl = keyLen >>> 0
       const vl = valLen >>> 0
       if (kl > MAX_STORAGE_KEY) {
@@ -201,16 +232,19 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
           `storage_write: value of ${vl} bytes; at most ${MAX_STORAGE_VALUE}`,
         )
       }
-      chargeMore(h.storage_write.per8Bytes, kl + vl)
+      chargeStateMore(h.storage_write.per8Bytes, kl + vl)
       const key = read(keyPtr, kl, 'storage_write key')
       const value = read(valPtr, vl, 'storage_write value')
+      // written before it is read: that read needs no load
+      touched.add(`s:${hex(key)}`)
       env.state.setStorage(env.self, key, value)
       return 0
     },
     storage_remove: (keyPtr, keyLen) => {
-      charge(h.storage_remove, keyLen >>> 0)
+      chargeState(h.storage_remove, keyLen >>> 0)
       const key = read(keyPtr, keyLen, 'storage_remove key')
       if (key.length > MAX_STORAGE_KEY) return 0
+      firstAccess(`s:${hex(key)}`)
       if (env.state.getStorage(env.self, key) === undefined) return 0
       env.state.setStorage(env.self, key, new Uint8Array(0))
       return 1

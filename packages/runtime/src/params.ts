@@ -138,6 +138,13 @@ export interface GasSchedule {
    * ceil(units used / unitsPerGas) gas (so exactly enough gas succeeds and one gas less runs out).
    */
   unitsPerGas: number
+  /**
+   * Re-run surcharge: the first access of a storage key or account in a run (storage_read,
+   * storage_remove, get_balance, transfer) also costs the units the run has used so far outside
+   * the state functions — the work a node repeats when that access had to be loaded first (the
+   * call stops, loads, and runs again from the start). Deterministic: it depends only on the run.
+   */
+  rerunSurcharge?: boolean
 }
 
 /**
@@ -193,6 +200,7 @@ export const DEFAULT_GAS_SCHEDULE: GasSchedule = {
   deployBase: 25_000_000,
   deployPer8Bytes: 48_000,
   unitsPerGas: 100,
+  rerunSurcharge: true,
 }
 
 /**

@@ -397,6 +397,7 @@ export class ContractRuntime {
     env.gas = gas
     if (!mi) env.memory = ex.memory as WasmMemory
     gas.value = units
+    env.startUnits = units
     try {
       // the WASI reactor convention (AssemblyScript: --exportStart _initialize): static
       // initialisation of the fresh instance, metered like the call itself

@@ -150,6 +150,46 @@ describe('[hostile contracts]', () => {
     expect(poor.gasUsed).toBe(199n * pageGas)
   })
 
+  it('the first read of a key pays for the work before it (a node may re-run it to load the key)', async () => {
+    const read = (k: number) =>
+      `(drop (call $storage_read (i32.const ${k}) (i32.const 2) (i32.const 100) (i32.const 8)))`
+    const c = await deployed(`(module ${HOST} (memory (export "memory") 1)
+      (data (i32.const 0) "k1") (data (i32.const 8) "k2")
+      (func $spin (local $i i32)
+        (loop $l
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 100000)))))
+      (func (export "nothing"))
+      (func (export "spin") (call $spin))
+      (func (export "read_spin") ${read(0)} (call $spin))
+      (func (export "spin_read") (call $spin) ${read(0)})
+      (func (export "spin_read_read") (call $spin) ${read(0)} ${read(0)})
+      (func (export "write_spin_read")
+        (drop (call $storage_write (i32.const 0) (i32.const 2) (i32.const 100) (i32.const 8)))
+        (call $spin) ${read(0)})
+      (func (export "write_spin_read_other")
+        (drop (call $storage_write (i32.const 0) (i32.const 2) (i32.const 100) (i32.const 8)))
+        (call $spin) ${read(8)}))`)
+    const gas = async (fn: string) => {
+      const r = await call(c, fn)
+      expect(r.status, r.error?.message).toBe('Success')
+      return r.gasUsed
+    }
+    const loop = (await gas('spin')) - (await gas('nothing'))
+    expect(loop).toBeGreaterThan(10_000n)
+    const near = (x: bigint, y: bigint) => expect(x > y ? x - y : y - x).toBeLessThanOrEqual(2n)
+    // reading after the loop costs the loop once more
+    near((await gas('spin_read')) - (await gas('read_spin')), loop)
+    // a key is charged once per run
+    const s = DEFAULT_GAS_SCHEDULE
+    near(
+      (await gas('spin_read_read')) - (await gas('spin_read')),
+      BigInt(s.host.storage_read.base / s.unitsPerGas),
+    )
+    // a key written first needs no load; another key does (state functions' own units excluded)
+    near((await gas('write_spin_read_other')) - (await gas('write_spin_read')), loop)
+  })
+
   it('bulk memory is charged per byte', async () => {
     const c = await deployed(`(module (memory (export "memory") 256)
       (func (export "fill") (memory.fill (i32.const 0) (i32.const 1) (i32.const 16000000))))`)
