@@ -266,9 +266,27 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
       'C to follow the new blocks',
     )
     expect((await c.client.getBlock({ id: next.height })).stateRoot).toBe(next.stateRoot)
+    // baseline (soak only): the same snapshot imported from A's folder by the CLI
+    let direct = ''
+    if (SOAK) {
+      const t = Date.now()
+      await runCli(
+        [
+          'snapshot',
+          'import',
+          snapDir(a.dataDir, h),
+          '--data-dir',
+          join(dir, 'd'),
+          '--chain-id',
+          String(CHAIN_ID),
+        ],
+        { timeoutMs: 600_000 },
+      )
+      direct = `; CLI import of the same folder ${Date.now() - t} ms (process start included)`
+    }
     // eslint-disable-next-line no-console
     console.log(
-      `state sync e2e: snapshot at ${h} (${chosen.chunks} chunks, head ${aHead.height}), ${refused.length} forged chunk(s) refused from B; C synced in ${syncMs} ms (process start included; fetch+verify+import ${done.importMs} ms); whole test ${Date.now() - t0} ms`,
+      `state sync e2e: snapshot at ${h} (${chosen.chunks} chunks, head ${aHead.height}), ${refused.length} forged chunk(s) refused from B; C synced in ${syncMs} ms (process start included; fetch+verify+import ${done.importMs} ms)${direct}; whole test ${Date.now() - t0} ms`,
     )
   }
 })
