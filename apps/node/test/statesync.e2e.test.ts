@@ -65,7 +65,7 @@ function toml(o: {
   ].join('\n')
 }
 
-describe('[aureon state sync]: a fresh node syncs a verified snapshot from two peers, real processes', () => {
+describe('[aureon state sync]: a fresh node syncs a verified snapshot from two peers, another starts from an imported one; real processes', () => {
   const dir = tempDir('statesync')
   const nodes: CliProcess[] = []
   const sender = devAccounts()[0]
@@ -103,7 +103,7 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
         await scenario()
       } catch (e) {
         for (const [i, n] of nodes.entries())
-          process.stderr.write(`--- node ${'abc'[i]} output ---\n${n.output().slice(-6000)}\n`)
+          process.stderr.write(`--- node ${'abcd'[i]} output ---\n${n.output().slice(-6000)}\n`)
         throw e
       }
     },
@@ -248,7 +248,34 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
       message: expect.stringMatching(new RegExp(`started from a snapshot at height ${h}`)),
     })
 
-    // and it follows consensus: a new block of A reaches C with the same root
+    // D: `aureon snapshot import` of A's folder into an empty data folder, then `aureon run`: it
+    // continues from H, block-syncs H+1.. from A and executes them to A's roots
+    await runCli([
+      'snapshot',
+      'import',
+      snapDir(a.dataDir, h),
+      '--data-dir',
+      join(dir, 'd'),
+      '--chain-id',
+      String(CHAIN_ID),
+      '--genesis',
+      genesis,
+    ])
+    const d = await start('d', { dataDir: join(dir, 'd'), genesis, bootstrap: [aAddr] })
+    await d.node.waitFor(/RPC listening/, 60_000 * SLOW)
+    await until(
+      async () => (await d.client.getHead()).height === aHead.height,
+      20_000 * SLOW,
+      'D to reach the head',
+    )
+    expect((await d.client.getBlock({ id: h + 1 })).stateRoot).toBe(
+      (await a.client.getBlock({ id: h + 1 })).stateRoot,
+    )
+    expect((await d.client.getBlock({ id: 0 })).hash).toBe(
+      (await a.client.getBlock({ id: 0 })).hash,
+    )
+
+    // and they follow consensus: a new block of A reaches C and D with the same root
     await transfer(a.client, 2)
     await until(
       async () => {
@@ -266,6 +293,12 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
       'C to follow the new blocks',
     )
     expect((await c.client.getBlock({ id: next.height })).stateRoot).toBe(next.stateRoot)
+    await until(
+      async () => (await d.client.getHead()).height >= next.height,
+      20_000 * SLOW,
+      'D to follow the new blocks',
+    )
+    expect((await d.client.getBlock({ id: next.height })).stateRoot).toBe(next.stateRoot)
     // baseline (soak only): the same snapshot imported from A's folder by the CLI
     let direct = ''
     if (SOAK) {
@@ -276,7 +309,7 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
           'import',
           snapDir(a.dataDir, h),
           '--data-dir',
-          join(dir, 'd'),
+          join(dir, 'direct'),
           '--chain-id',
           String(CHAIN_ID),
         ],
