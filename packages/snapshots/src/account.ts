@@ -16,6 +16,8 @@ export interface AccountRefs {
  * undefined fields.
  */
 export function accountRefs(value: Uint8Array): AccountRefs {
+  const fast = accountRefsFast(value)
+  if (fast !== undefined) return fast
   let item: ReturnType<typeof rlpDecode>
   try {
     item = rlpDecode(value)
@@ -27,8 +29,64 @@ export function accountRefs(value: Uint8Array): AccountRefs {
   const root = item[4]
   if (!(code instanceof Uint8Array) || code.length !== 32) return {}
   if (!(root instanceof Uint8Array) || root.length !== 32) return {}
+  return refsOf(code, root)
+}
+
+function refsOf(code: Uint8Array, root: Uint8Array): AccountRefs {
   return {
     codeHash: equal(code, EMPTY_CODE_HASH) ? undefined : code,
     storageRoot: equal(root, EMPTY_TRIE_ROOT) ? undefined : root,
   }
+}
+
+/**
+ * The common case without the generic decoder (called once per account): a canonical list of
+ * exactly six canonical strings. Anything else gives undefined and takes the generic path, so
+ * the result is the same for every input.
+ */
+function accountRefsFast(b: Uint8Array): AccountRefs | undefined {
+  if (b.length < 2) return undefined
+  let p: number
+  let end: number
+  const t = b[0]
+  if (t >= 0xc0 && t < 0xf8) {
+    p = 1
+    end = 1 + t - 0xc0
+  } else if (t === 0xf8) {
+    if (b[1] < 56) return undefined
+    p = 2
+    end = 2 + b[1]
+  } else if (t === 0xf9) {
+    if (b.length < 3 || b[1] === 0) return undefined
+    p = 3
+    end = 3 + ((b[1] << 8) | b[2])
+  } else return undefined
+  if (end !== b.length) return undefined
+  let code = -1
+  let root = -1
+  for (let i = 0; i < 6; i++) {
+    if (p >= end) return undefined
+    const h = b[p]
+    let start: number
+    let len: number
+    if (h < 0x80) {
+      start = p
+      len = 1
+    } else if (h < 0xb8) {
+      start = p + 1
+      len = h - 0x80
+      if (len === 1 && (start >= end || b[start] < 0x80)) return undefined
+    } else if (h === 0xb8) {
+      if (p + 1 >= end || b[p + 1] < 56) return undefined
+      start = p + 2
+      len = b[p + 1]
+    } else return undefined // longer strings or nested lists: generic path
+    if (start + len > end) return undefined
+    if (i === 3) code = len === 32 ? start : -2
+    if (i === 4) root = len === 32 ? start : -2
+    p = start + len
+  }
+  if (p !== end) return undefined
+  if (code < 0 || root < 0) return {}
+  return refsOf(b.subarray(code, code + 32), b.subarray(root, root + 32))
 }

@@ -184,3 +184,48 @@ describe('[trie]: roots, walks and proofs', () => {
     expect(() => verifyRange({ root, start, end, leaves: [], proof: [] })).toThrow()
   })
 })
+
+describe('[account]: refs', () => {
+  it('reads codeHash and storageRoot exactly as the generic RLP decoder does', async () => {
+    const { accountRefs } = await import('../src/account.js')
+    const { rlpDecode, rlpEncode } = await import('../src/rlp.js')
+    const { EMPTY_CODE_HASH } = await import('../src/params.js')
+    const hex = (b?: Uint8Array) => (b ? Buffer.from(b).toString('hex') : undefined)
+    const reference = (v: Uint8Array) => {
+      let item: ReturnType<typeof rlpDecode>
+      try {
+        item = rlpDecode(v)
+      } catch {
+        return {}
+      }
+      if (!Array.isArray(item) || item.length !== 6) return {}
+      const [c, r] = [item[3], item[4]]
+      if (!(c instanceof Uint8Array) || c.length !== 32) return {}
+      if (!(r instanceof Uint8Array) || r.length !== 32) return {}
+      return {
+        codeHash: Buffer.compare(c, EMPTY_CODE_HASH) === 0 ? undefined : hex(c),
+        storageRoot: Buffer.compare(r, EMPTY_TRIE_ROOT) === 0 ? undefined : hex(r),
+      }
+    }
+    const bytes = fc.uint8Array({ maxLength: 70 })
+    const field = fc.oneof(
+      bytes,
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.constant(EMPTY_CODE_HASH),
+      fc.constant(EMPTY_TRIE_ROOT),
+      fc.array(fc.uint8Array({ maxLength: 4 }), { maxLength: 2 }),
+    )
+    const account = fc.array(field, { minLength: 4, maxLength: 7 }).map((f) => rlpEncode(f))
+    await fc.assert(
+      fc.property(fc.oneof(account, bytes), (v) => {
+        const got = accountRefs(v)
+        expect({ codeHash: hex(got.codeHash), storageRoot: hex(got.storageRoot) }).toEqual({
+          codeHash: undefined,
+          storageRoot: undefined,
+          ...reference(v),
+        })
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
