@@ -41,7 +41,7 @@ function refsOf(code: Uint8Array, root: Uint8Array): AccountRefs {
 
 /**
  * The common case without the generic decoder (called once per account): a canonical list of
- * exactly six canonical strings. Anything else gives undefined and takes the generic path, so
+ * exactly six canonical strings or empty lists. Anything else gives undefined and takes the generic path, so
  * the result is the same for every input.
  */
 function accountRefsFast(b: Uint8Array): AccountRefs | undefined {
@@ -80,7 +80,10 @@ function accountRefsFast(b: Uint8Array): AccountRefs | undefined {
       if (p + 1 >= end || b[p + 1] < 56) return undefined
       start = p + 2
       len = b[p + 1]
-    } else return undefined // longer strings or nested lists: generic path
+    } else if (h === 0xc0) {
+      start = p + 1 // an empty list (no unbonding entries)
+      len = 0
+    } else return undefined // longer strings or non-empty lists: generic path
     if (start + len > end) return undefined
     if (i === 3) code = len === 32 ? start : -2
     if (i === 4) root = len === 32 ? start : -2

@@ -77,15 +77,11 @@ function encodeLeaf(key: Uint8Array, from: number, value: Uint8Array): Uint8Arra
   const out = new Uint8Array(listLength(body))
   let p = writeListHeader(body, out, 0)
   if (hpLen > 1) out[p++] = 0x80 + hpLen
-  let k = from
-  if (n & 1) {
-    out[p++] = 0x30 | nib(key, k)
-    k++
-  } else out[p++] = 0x20
-  for (; k < 64; k += 2) {
-    const b = key[k >> 1]
-    out[p++] = k & 1 ? ((b & 15) << 4) | (key[(k >> 1) + 1] >> 4) : b
-  }
+  // the path's nibbles from `from` on are the key's bytes from from/2 on, after the flag nibble
+  let k = from >> 1
+  if (n & 1) out[p++] = 0x30 | (key[k++] & 15)
+  else out[p++] = 0x20
+  while (k < 32) out[p++] = key[k++]
   writeItem(value, out, p)
   return out
 }
@@ -575,7 +571,7 @@ function leafKey(f: WalkFrame): Uint8Array {
 }
 
 /** Groups of subtries read ahead of the consumer by walkLeaves. */
-const AHEAD = 3
+const AHEAD = 4
 /** Most keys per store read; larger reads are split and issued together. */
 const READ_BATCH = 1024
 
@@ -652,7 +648,7 @@ function* emit(top: WalkFrame): Generator<WalkedLeaf> {
 
 /** Options of {@link walkLeaves}. */
 export interface WalkOptions {
-  /** Subtries read together as one group; 3 groups are read ahead of the consumer (default 32). */
+  /** Subtries read together as one group; 4 groups are read ahead of the consumer (default 32). */
   window?: number
   /** Split the trie into about this many subtries (default 4096). */
   frontier?: number
