@@ -52,7 +52,11 @@ export class BatchApplier {
   /** Hashed nodes to store: [hash, encoding]. */
   readonly writes: [Uint8Array, Uint8Array][] = []
 
-  constructor(private readonly mpt: MerklePatriciaTrie) {}
+  constructor(
+    private readonly mpt: MerklePatriciaTrie,
+    /** Reads a hashed node directly (no checkpoint open), or undefined: through mpt. */
+    private readonly read?: (hash: Uint8Array) => MPTNode | Promise<MPTNode>,
+  ) {}
 
   /** Node ref of an in-memory node: inline raw if < 32 bytes, else hash (recorded for storage). */
   private commit(node: MPTNode, top = false): Ref {
@@ -66,6 +70,7 @@ export class BatchApplier {
   private async load(s: Slot): Promise<MPTNode | null> {
     if (s === null) return null
     if (isNode(s)) return s
+    if (this.read !== undefined && s instanceof Uint8Array) return this.read(s)
     return this.mpt.lookupNode(s)
   }
 

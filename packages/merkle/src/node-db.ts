@@ -63,6 +63,13 @@ export class NodeDB implements DB<string, Uint8Array> {
     return this.parent?.local(key)
   }
 
+  /** A node found in memory (pending, in flight, parents, cache); undefined if not there. */
+  peek(key: string): Uint8Array | undefined {
+    const l = this.local(key)
+    if (l !== undefined) return l ?? undefined
+    return this.cache.get(key)
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     const l = this.local(key)
     if (l !== undefined) return l ?? undefined

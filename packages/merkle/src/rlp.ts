@@ -91,3 +91,49 @@ export function encodeRLP(item: RLPInput): Uint8Array {
   write(item, out, { at: 0, list: 0 }, lists)
   return out
 }
+
+/** A decoded node item: bytes, or a list (an embedded node). */
+type Item = Uint8Array | Item[]
+
+function malformed(): never {
+  throw new MerkleError(MerkleErrorCode.INVALID_INPUT, 'invalid trie node encoding')
+}
+
+/**
+ * Decodes a trie node's RLP (a list of strings and embedded lists) into raw items; the strings
+ * are views into `b` (no copies). Throws on malformed input (a corrupt store: nodes are
+ * content-addressed, so their encodings come from our own encoder).
+ */
+export function decodeNodeRLP(b: Uint8Array): Item[] {
+  const [item, end] = decodeAt(b, 0)
+  if (end !== b.length || !Array.isArray(item)) malformed()
+  return item
+}
+
+function decodeAt(b: Uint8Array, at: number): [Item, number] {
+  if (at >= b.length) malformed()
+  const p = b[at]
+  if (p < 0x80) return [b.subarray(at, at + 1), at + 1]
+  const list = p >= 0xc0
+  const short = list ? p - 0xc0 : p - 0x80
+  let start = at + 1
+  let len = short
+  if (short > 55) {
+    const k = short - 55
+    len = 0
+    for (let i = 1; i <= k; i++) len = len * 256 + b[at + i]
+    start = at + 1 + k
+  }
+  const end = start + len
+  if (end > b.length) malformed()
+  if (!list) return [b.subarray(start, end), end]
+  const items: Item[] = []
+  let i = start
+  while (i < end) {
+    const [x, next] = decodeAt(b, i)
+    items.push(x)
+    i = next
+  }
+  if (i !== end) malformed()
+  return [items, end]
+}

@@ -19,6 +19,7 @@ import { MerkleError, MerkleErrorCode } from './errors.js'
 import { keccak256 } from './keccak.js'
 import { NodeCache, NodeDB } from './node-db.js'
 import { DEFAULT_NODE_CACHE_SIZE, EMPTY_TRIE_ROOT } from './params.js'
+import { decodeNodeRLP } from './rlp.js'
 import type {
   EntriesOptions,
   RangeProof,
@@ -161,6 +162,25 @@ class AureonMPT extends MerklePatriciaTrie {
   override async persistRoot(): Promise<void> {}
 }
 
+/**
+ * A node from its encoding, as mpt's `decodeMPTNode`: one copy of the encoding (mpt copies too),
+ * then views into it instead of a copy per item.
+ */
+function decodeNode(enc: Uint8Array): MPTNode {
+  const raw = decodeNodeRLP(enc.slice())
+  if (raw.length === 17) return BranchMPTNode.fromArray(raw as Uint8Array[])
+  if (raw.length !== 2 || !(raw[0] instanceof Uint8Array) || raw[0].length === 0) {
+    throw new MerkleError(MerkleErrorCode.INVALID_INPUT, 'invalid trie node encoding')
+  }
+  const path = raw[0]
+  const flag = path[0] >> 4
+  const nibbles: number[] = []
+  if (flag & 1) nibbles.push(path[0] & 15)
+  for (let i = 1; i < path.length; i++) nibbles.push(path[i] >> 4, path[i] & 15)
+  if (flag & 2) return new LeafMPTNode(nibbles, raw[1] as Uint8Array)
+  return new ExtensionMPTNode(nibbles, raw[1] as Uint8Array)
+}
+
 export function newMPT(db: NodeDB, root: Uint8Array | undefined): AureonMPT {
   return new AureonMPT({
     db,
@@ -262,7 +282,24 @@ export class MPTStateTree implements StateTree {
       const { path, value } = last.get(k)!
       return { path, value: value === null || value.length === 0 ? null : value }
     })
-    const applier = new BatchApplier(this.mpt)
+    // no checkpoint open: read and write nodes in the node db directly (mpt's checkpoint layer
+    // holds nothing then); otherwise through mpt, which sees its checkpoints
+    const direct = !this.mpt.hasCheckpoints()
+    const nodes = this.nodes
+    const applier = new BatchApplier(
+      this.mpt,
+      direct
+        ? (hash) => {
+            const key = Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex')
+            const enc = nodes.peek(key)
+            if (enc !== undefined) return decodeNode(enc)
+            return nodes.get(key).then((v) => {
+              if (v === undefined) throw new Error(MISSING)
+              return decodeNode(v)
+            })
+          }
+        : undefined,
+    )
     const before = this.mpt.root()
     let root: Uint8Array
     try {
@@ -270,8 +307,17 @@ export class MPTStateTree implements StateTree {
     } catch (e) {
       return wrapMissing(e, before)
     }
-    const db = (this.mpt as unknown as { _db: { batch(ops: unknown[]): Promise<void> } })._db
-    await db.batch(applier.writes.map(([key, value]) => ({ type: 'put', key, value })))
+    if (direct) {
+      for (const [key, value] of applier.writes) {
+        nodes.pending.set(
+          Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex'),
+          value,
+        )
+      }
+    } else {
+      const db = (this.mpt as unknown as { _db: { batch(ops: unknown[]): Promise<void> } })._db
+      await db.batch(applier.writes.map(([key, value]) => ({ type: 'put', key, value })))
+    }
     this.mpt.root(root)
   }
 

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { serialize } from '../src/batch.js'
 import { encodeRLP } from '../src/index.js'
+import { decodeNodeRLP } from '../src/rlp.js'
 import { hex } from './helpers.js'
 
 const bytes = (n: number, fill = 0xab) => new Uint8Array(n).fill(fill)
@@ -53,9 +54,31 @@ describe('[encodeRLP]: Ethereum RLP', () => {
           })
           if (value.length > 0) branch.value(value)
           expect(hex(serialize(branch))).toBe(hex(branch.serialize()))
+          // decoding gives back the items (re-encoding them gives the same bytes)
+          for (const n of [leaf, ext, branch]) {
+            const enc = serialize(n)
+            expect(hex(encodeRLP(decodeNodeRLP(enc)))).toBe(hex(enc))
+          }
         },
       ),
       { numRuns: 300 },
     )
+  })
+
+  it('refuses malformed node encodings', () => {
+    const bad = [
+      '', // nothing
+      '83646f67', // a string, not a list
+      'c2', // list longer than the input
+      'c283', // item longer than its list
+      'c0c0', // trailing bytes
+      'f90200', // long list, missing payload
+      'c3b90100', // long string cut short
+    ]
+    for (const h of bad) {
+      expect(() => decodeNodeRLP(Buffer.from(h, 'hex')), h).toThrow(/invalid trie node encoding/)
+    }
+    const long = encodeRLP([new Uint8Array(60).fill(1), [new Uint8Array([5])]])
+    expect(hex(encodeRLP(decodeNodeRLP(long)))).toBe(hex(long))
   })
 })

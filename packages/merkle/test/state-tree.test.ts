@@ -199,6 +199,14 @@ describe('[StateTree]: flush and persistence', () => {
       })(),
     ).rejects.toMatchObject({ code: 'ERR_MISSING_NODE' })
     await expect(partial.createProof(k(5)).catch((e) => e.code)).resolves.toBeDefined()
+    // a batch (direct node reads, no checkpoint) reports it too, and changes nothing
+    const fresh = await createStateTree({ db, root })
+    await expect(
+      fresh.batch(
+        Array.from({ length: 40 }, (_, i) => ({ type: 'put', key: k(i), value: v(i + 1) })),
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_MISSING_NODE' })
+    expect(hex(fresh.root())).toBe(hex(root))
   })
 })
 
