@@ -303,6 +303,52 @@ export class ChainStore implements ChainStoreInterface {
   }
 
   /**
+   * Adds blocks BELOW the lowest stored block of an anchored store (recent history a consensus
+   * engine needs, e.g. PoW's retarget window), checking that each one is the parent the block
+   * above it names (so they are as trusted as the anchor block). Blocks already present are
+   * skipped; the first one that does not link is refused with `ERR_BAD_PARENT`. The state stays
+   * at the base: `baseHeight()` does not move. Returns the number of blocks added.
+   * @example
+   * await chain.backfill(await fetchBlocks(base - 10n, 10))
+   */
+  async backfill(blocks: Block[]): Promise<number> {
+    if (!this.headHeader) throw new LedgerError(LedgerErrorCode.STORE, 'the chain store is empty')
+    let low = this.base
+    while (low > 1n && (await this.getBlockHash(low - 1n))) low--
+    let child = await this.getHeader(low)
+    if (!child) throw new LedgerError(LedgerErrorCode.STORE, `block ${low} missing from the store`)
+    const ops: BatchOp[] = []
+    const sorted = [...blocks].sort((a, b) =>
+      a.header.height > b.header.height ? -1 : a.header.height < b.header.height ? 1 : 0,
+    )
+    let added = 0
+    for (const b of sorted) {
+      const h = b.header.height
+      if (h >= low || h === 0n) continue
+      const hash = blockHash(b.header)
+      if (h !== child.height - 1n || !equalBytes(hash, child.parentHash)) {
+        throw new LedgerError(
+          LedgerErrorCode.BAD_PARENT,
+          `block ${h} (${Buffer.from(hash).toString('hex').slice(0, 16)}) is not the parent of block ${child.height}`,
+        )
+      }
+      ops.push({ type: 'put', key: prefixed('B', hash), value: encodeBlock(b) })
+      ops.push({ type: 'put', key: heightKey(h), value: hash })
+      b.transactions.forEach((tx, i) => {
+        ops.push({
+          type: 'put',
+          key: prefixed('T', transactionHash(tx)),
+          value: rlpEncode([bigintToBytes(h), bigintToBytes(BigInt(i)), hash]),
+        })
+      })
+      child = b.header
+      added++
+    }
+    if (ops.length) await this.chainDb.batch(ops)
+    return added
+  }
+
+  /**
    * Moves the head back to `height` (a reorg): the blocks above it, their receipts and their tx
    * index entries are deleted in ONE atomic batch. State is content-addressed, so the state at
    * `height`'s root is still in the store. Refuses to go below the base of an anchored store.

@@ -196,6 +196,36 @@ describe('[ChainStore]: anchored at a snapshot block', () => {
   })
 })
 
+describe('[ChainStore]: backfill below an anchor', () => {
+  it('adds hash-linked blocks below the lowest one, skips known ones, refuses others; the base stays', async () => {
+    const src = await build(6)
+    const db = createMemoryStore()
+    const chain = await openChainStore({ db })
+    const next = chain.nextNamespaces()
+    await copyState(src.chain.stateDb, db.namespace(next.state))
+    await chain.anchor({ stateNamespace: next.state, block: src.blocks[5], genesis: src.blocks[0] })
+    // a block that is not block 4's parent... (block 3 does not link to 5)
+    await expect(chain.backfill([src.blocks[3]])).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
+    const other = await build(6)
+    const forged = { ...other.blocks[4], header: { ...other.blocks[4].header, timestamp: 99n } }
+    await expect(chain.backfill([forged])).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
+    expect(await chain.backfill([src.blocks[3], src.blocks[4], src.blocks[5], src.blocks[0]])).toBe(
+      2,
+    )
+    expect(await chain.backfill([src.blocks[2], src.blocks[3]])).toBe(1)
+    expect(await chain.backfill([])).toBe(0)
+    expect(await chain.getBlockByHeight(2n)).toEqual(src.blocks[2])
+    expect(await chain.getBlockByHeight(1n)).toBeUndefined()
+    const tx = src.blocks[3].transactions[0]
+    expect((await chain.getTxLocation(transactionHash(tx)))?.blockHeight).toBe(3n)
+    expect(chain.baseHeight()).toBe(5n)
+    await expect(chain.rollbackTo(4n)).rejects.toThrow(/history starts at 5/)
+    await expect(
+      (await openChainStore({ db: createMemoryStore() })).backfill([]),
+    ).rejects.toMatchObject({ code: 'ERR_STORE' })
+  })
+})
+
 describe('[ChainStore]: rollbackTo', () => {
   it('moves the head back, unindexes abandoned transactions, keeps the old state, and extends again', async () => {
     const src = await build(4)
