@@ -132,6 +132,8 @@ export class NodeBackend implements RPCBackend {
   }
 
   async getBlockByHeight(height: bigint) {
+    const b = await this.o.chain.getBlockByHeight(height)
+    if (b) return this.blockData(b)
     if (this.o.chain.isBelowBase(height)) {
       throw new RPCError(
         RPCErrorCode.NOT_FOUND,
@@ -142,8 +144,7 @@ export class NodeBackend implements RPCBackend {
         },
       )
     }
-    const b = await this.o.chain.getBlockByHeight(height)
-    return b ? this.blockData(b) : undefined
+    return undefined
   }
 
   async getBlockByHash(hash: Uint8Array) {

@@ -11,6 +11,7 @@ import {
   type DevEngine,
   type EngineName,
 } from '@aureon/consensus'
+import { type ChainStore, decodeBlock } from '@aureon/ledger'
 import type { P2PNode, PeerId } from '@aureon/p2p'
 import type { LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
@@ -146,4 +147,47 @@ export class BlockSync {
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms
   while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+}
+
+/**
+ * Fetches the `depth` blocks below the base of a chain started from a snapshot (the window a
+ * PoW engine needs to check difficulty retargets) from a peer, and stores them hash-linked below
+ * the anchor block (`ChainStore.backfill`). Returns the blocks added (0 when already there).
+ */
+export async function backfillHistory(o: {
+  p2p: P2PNode
+  chain: ChainStore
+  depth: number
+  logger: Logger
+  timeoutMs: number
+}): Promise<number> {
+  const base = o.chain.baseHeight()
+  if (base === 0n || o.depth <= 0) return 0
+  const from = base > BigInt(o.depth) ? base - BigInt(o.depth) : 1n
+  if (await o.chain.getBlockHash(from)) return 0
+  await o.p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
+  let added = 0
+  for (const peer of [...o.p2p.peers()].sort()) {
+    try {
+      const res = await o.p2p.requestBlocks(peer, {
+        fromHeight: from,
+        count: Number(base - from),
+      })
+      added += await o.chain.backfill(res.blocks.map((b) => decodeBlock(b)))
+      if (await o.chain.getBlockHash(from)) {
+        o.logger.info(
+          { from: Number(from), to: Number(base - 1n), added },
+          'block sync: history below the snapshot fetched',
+        )
+        return added
+      }
+    } catch (e) {
+      o.logger.warn({ peer, err: (e as Error).message }, 'block sync: history fetch failed')
+    }
+  }
+  o.logger.warn(
+    { from: Number(from), base: Number(base) },
+    'block sync: could not fetch the history below the snapshot; blocks that need it may be refused',
+  )
+  return added
 }

@@ -5,7 +5,14 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { BftEngine, type ConsensusEngine, DevEngine, PoAEngine, PoWEngine } from '@aureon/consensus'
+import {
+  BftEngine,
+  type ConsensusEngine,
+  DevEngine,
+  POW_RETARGET_INTERVAL,
+  PoAEngine,
+  PoWEngine,
+} from '@aureon/consensus'
 import { bytesToHex, equalBytes } from '@aureon/crypto'
 import {
   type Block,
@@ -31,7 +38,7 @@ import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
-import { BlockSync } from './block-sync.js'
+import { BlockSync, backfillHistory } from './block-sync.js'
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE, type NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
@@ -248,6 +255,16 @@ export class AureonNode {
         genesis: expected.block,
         sync: cfg.sync,
         logger,
+      })
+    }
+    if (p2p && engineName === 'pow' && chainStore.baseHeight() > 0n) {
+      // the difficulty retarget of the next blocks reads the blocks of the window below the base
+      await backfillHistory({
+        p2p,
+        chain: chainStore,
+        depth: Number(POW_RETARGET_INTERVAL),
+        logger,
+        timeoutMs: cfg.sync.timeout,
       })
     }
     const executor = new WasmExecutor()
