@@ -200,6 +200,12 @@ export class AureonNode {
       cfg.p2p.bootstrap.length > 0 ||
       cfg.sync.mode === 'snapshot' ||
       (cfg.snapshots.serve && cfg.snapshots.every > 0)
+    if (cfg.sync.mode === 'snapshot' && !stateSyncWanted) {
+      logger.info(
+        { height: String(chainStore.head()!.height) },
+        'sync.mode = "snapshot" ignored: the data folder already holds a chain',
+      )
+    }
     if (stateSyncWanted && !cfg.p2p.enabled)
       throw new NodeError('ERR_CONFIG', 'sync.mode = "snapshot" needs p2p enabled')
     let p2p: P2PNode | undefined
@@ -335,7 +341,12 @@ export class AureonNode {
       health: async () => ({
         ok: true,
         syncing: blockSync?.syncing ?? false,
-        details: { engine: engineName, height: Number(chain.head().height) },
+        details: {
+          engine: engineName,
+          height: Number(chain.head().height),
+          // a node started from a snapshot keeps no blocks (or state) below this height
+          ...(chainStore.baseHeight() > 0n ? { base: Number(chainStore.baseHeight()) } : {}),
+        },
       }),
       onSubmitted: (tx) => {
         if (p2p) void p2p.publish('transactions', encodeTransaction(tx)).catch(() => undefined)

@@ -242,6 +242,7 @@ describe('[aureon state sync]: a fresh node syncs a verified snapshot from two p
     expect((await c.client.getBlock({ id: h + 1 })).stateRoot).toBe(
       (await a.client.getBlock({ id: h + 1 })).stateRoot,
     )
+    expect((await c.client.getHealth()).details).toMatchObject({ base: h, engine: 'dev' })
     // below the snapshot: a clear not-found
     await expect(c.client.getBlock({ id: 3 })).rejects.toMatchObject({
       code: 'ERR_NOT_FOUND',
