@@ -4,6 +4,7 @@
  */
 import type { Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { P2PError, P2PErrorCode } from './errors.js'
 
 /**
@@ -12,7 +13,10 @@ import { P2PError, P2PErrorCode } from './errors.js'
  * await writeFrame(stream, request)
  */
 export async function writeFrame(stream: Stream, data: Uint8Array): Promise<void> {
-  if (!stream.send(lp.encode.single(data))) await stream.onDrain()
+  // the encoder refuses frames over 4 MiB unless told otherwise; the callers enforce their limits
+  if (!stream.send(lp.encode.single(data, { maxDataLength: data.byteLength }))) {
+    await stream.onDrain()
+  }
 }
 
 /**
@@ -68,4 +72,34 @@ export function withTimeout<T>(
       },
     )
   })
+}
+
+interface PushableOutbound {
+  push(data: Uint8Array): void
+  pushPrefixed(data: Uint8Array | Uint8ArrayList): void
+}
+
+/**
+ * gossipsub 17 frames its outbound RPCs with `it-length-prefixed`'s default 4 MiB encoder limit,
+ * so a larger message (a block under an 8 MiB topic limit) is dropped with only a log line. This
+ * makes each outbound gossipsub stream frame any size (the topic limits are checked before
+ * publishing and, by the receiver, with `maxInboundDataLength`). Returns false, changing nothing,
+ * if gossipsub's internals are not the expected ones.
+ * @example
+ * liftGossipsubFrameLimit(host.services.pubsub)
+ */
+export function liftGossipsubFrameLimit(pubsub: unknown): boolean {
+  const streams = (pubsub as { streamsOutbound?: unknown }).streamsOutbound
+  if (!(streams instanceof Map)) return false
+  const set = streams.set.bind(streams)
+  streams.set = (id: unknown, stream: unknown) => {
+    const s = stream as Partial<PushableOutbound>
+    if (typeof s.push === 'function' && typeof s.pushPrefixed === 'function') {
+      const pushPrefixed = s.pushPrefixed.bind(s)
+      s.push = (data: Uint8Array) =>
+        pushPrefixed(lp.encode.single(data, { maxDataLength: data.byteLength }))
+    }
+    return set(id, stream)
+  }
+  return true
 }

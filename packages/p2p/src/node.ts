@@ -24,7 +24,7 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { isP2PError, P2PError, P2PErrorCode } from './errors.js'
-import { readFrame, withTimeout, writeFrame } from './framing.js'
+import { liftGossipsubFrameLimit, readFrame, withTimeout, writeFrame } from './framing.js'
 import {
   BLOCKS_REQUEST,
   CONSENSUS_DIRECT,
@@ -207,6 +207,8 @@ class P2PHost implements P2PNode {
         }),
       },
     } as Parameters<typeof createLibp2p>[0])) as unknown as Host
+    // gossip messages over 4 MiB (blocks, consensus: 8 MiB) would otherwise be dropped on send
+    if (maxGossip > 4 * 1024 * 1024 - 64 * 1024) liftGossipsubFrameLimit(host.services.pubsub)
     return new P2PHost(host, opts, limits, scoring, scores)
   }
 
@@ -910,6 +912,11 @@ class P2PHost implements P2PNode {
             this.scoring.oversizedMessagePenalty,
             `oversized ${protocol} response`,
           )
+          throw new P2PError(
+            P2PErrorCode.MESSAGE_TOO_LARGE,
+            `${peer} answered ${protocol} with more than maxResponseBytes (${maxResponseBytes})`,
+            { details: { maxResponseBytes }, cause: e },
+          )
         }
         throw e
       }
@@ -941,7 +948,15 @@ class P2PHost implements P2PNode {
           frame = errorFrame('rate limited')
         } else {
           try {
-            frame = okFrame(await fn(req, from))
+            const body = await fn(req, from)
+            if (body.length > this.limits.maxResponseBytes) {
+              // a client with the same limit would refuse it: say why instead of sending it
+              throw new P2PError(
+                P2PErrorCode.MESSAGE_TOO_LARGE,
+                `response of ${body.length} bytes exceeds the server's maxResponseBytes (${this.limits.maxResponseBytes})`,
+              )
+            }
+            frame = okFrame(body)
             this.counters.requestsServed++
           } catch (e) {
             this.counters.requestsFailed++
