@@ -4,6 +4,8 @@
 export * from './accounts.js'
 // Ledger-backed ConsensusChain and RPC backend
 export * from './backend.js'
+// BFT state sync: validator sets below the snapshot (proven), catch-up before the engine
+export * from './bft-state-sync.js'
 // Block sync (dev, poa, pow) and the history below a snapshot
 export * from './block-sync.js'
 // Configuration, logging, metrics

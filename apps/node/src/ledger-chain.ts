@@ -12,6 +12,7 @@ import {
   type ChainStore,
   createWorldState,
   decodeBlock,
+  decodeValidatorSet,
   encodeBlock,
   type LedgerParams,
   type LedgerWorldState,
@@ -36,6 +37,11 @@ export interface LedgerChainOptions {
   maxBlockTransactions?: number
   /** Called after each commit, with the block's receipts. */
   onCommit?: (block: Block, receipts: Receipt[]) => void | Promise<void>
+  /**
+   * The proven validator-set record (encoded) of a boundary block below the base of a chain
+   * started from a snapshot (BFT state sync fetches and verifies them).
+   */
+  provenValidatorSet?: (height: bigint) => Promise<Uint8Array | undefined>
 }
 
 /** Thrown when a block does not follow a known parent or fails execution. */
@@ -229,14 +235,20 @@ export class LedgerChain implements ConsensusChain {
   async validatorSet(epoch: bigint): Promise<ConsensusValidatorSet> {
     // The set for `epoch` is the one recorded after the boundary block epoch * epochLength.
     const boundary = epoch * this.epochLength
-    if (this.o.store.isBelowBase(boundary)) {
-      throw new ChainError(
-        'ERR_PRUNED',
-        `the validator set of epoch ${epoch} was recorded at block ${boundary}, below this node's history (it starts at ${this.o.store.baseHeight()})`,
-      )
+    const base = this.o.store.baseHeight()
+    if (boundary < base) {
+      // below a snapshot's base the state is not here: only a proven record of it
+      const record = await this.o.provenValidatorSet?.(boundary)
+      if (!record) {
+        throw new ChainError(
+          'ERR_PRUNED',
+          `the validator set of epoch ${epoch} was recorded at block ${boundary}, below this node's history (it starts at ${base})`,
+        )
+      }
+      const set = decodeValidatorSet(record)
+      return { epoch, validators: set.validators, totalStake: set.totalStake }
     }
-    const header =
-      boundary === 0n ? await this.o.store.getHeader(0n) : await this.o.store.getHeader(boundary)
+    const header = await this.o.store.getHeader(boundary)
     const state = header
       ? await createWorldState({ db: this.o.store.stateDb, root: header.stateRoot })
       : this.headState

@@ -38,6 +38,12 @@ import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
+import {
+  bftCatchUp,
+  fetchBftHistory,
+  ProvenValidatorSets,
+  serveValidatorSetProofs,
+} from './bft-state-sync.js'
 import { BlockSync, backfillHistory } from './block-sync.js'
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE, type NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
@@ -246,13 +252,9 @@ export class AureonNode {
     const engineName = cfg.consensus.engine
     const snapshotsDir = join(cfg.dataDir, 'snapshots')
     if (p2p && cfg.snapshots.serve) await serveSnapshots(p2p, snapshotsDir)
+    const proven = new ProvenValidatorSets(store, chainStore)
+    if (p2p && engineName === 'bft') await serveValidatorSetProofs(p2p, chainStore, proven)
     if (p2p && stateSyncWanted) {
-      if (engineName === 'bft') {
-        throw new NodeError(
-          'ERR_CONFIG',
-          'state sync is not supported with the bft engine yet (its validator sets are read from epoch boundaries below the snapshot)',
-        )
-      }
       await stateSync({
         p2p,
         db: store,
@@ -273,6 +275,17 @@ export class AureonNode {
         timeoutMs: cfg.sync.timeout,
       })
     }
+    if (p2p && engineName === 'bft' && chainStore.baseHeight() > 0n) {
+      // the engine reads validator sets (and seeds) of epoch boundaries below the snapshot
+      await fetchBftHistory({
+        p2p,
+        chain: chainStore,
+        proven,
+        epochLength: params.epochLength,
+        logger,
+        timeoutMs: cfg.sync.timeout,
+      })
+    }
     const executor = new WasmExecutor()
     const processor = new StateProcessor({ executor, params })
     let chainRef: LedgerChain | undefined
@@ -288,6 +301,7 @@ export class AureonNode {
       processor,
       pool,
       params,
+      provenValidatorSet: async (h) => (await proven.get(h))?.value,
       onCommit: async (block, receipts) => {
         await backendRef?.blockCommitted(block, receipts)
         nodeRef?.observeCommit(block, receipts)
@@ -407,6 +421,12 @@ export class AureonNode {
     if (rpc) {
       const url = await rpc.listen()
       logger.info({ url }, 'RPC listening')
+    }
+    if (p2p && engineName === 'bft' && chainStore.baseHeight() > 0n) {
+      // started from a snapshot: commit the final blocks peers hold first, so the engine starts
+      // within the current epoch (it verifies proposals with the sets of recent epochs only)
+      await p2p.waitForPeers(1, { timeoutMs: cfg.sync.timeout }).catch(() => undefined)
+      await bftCatchUp({ p2p, chain, logger, signal: () => node.stopping !== undefined })
     }
     if (p2p && engineName === 'bft' && cfg.p2p.bootstrap.length > 0) {
       // Rounds that start before a quorum of peers is connected only time out (and back off):

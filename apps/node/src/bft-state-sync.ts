@@ -1,0 +1,402 @@
+/**
+ * BFT state sync. The BFT engine runs epoch e with the validator set recorded in the state after
+ * the boundary block (e - 1) x L, and seeds its leader draw with that block's VRF output; a node
+ * started from a snapshot at H holds the state at H only. So, after the snapshot is anchored:
+ *
+ * 1. the blocks from the lowest boundary the engine reads down to H - 1 are fetched from peers and
+ *    backfilled hash-linked below block H (`ChainStore.backfill`: as trusted as block H);
+ * 2. for every such boundary below H (and genesis), a peer serves the validator-set record with
+ *    a Merkle inclusion proof against that block's state root (protocol `validator-set-proof`,
+ *    request RLP([height]), response RLP([record, [proof node, ...]])); each proof is verified
+ *    against the header's stateRoot and the proven records are stored in one batch, keyed by the
+ *    live chain namespace (a later anchor starts a fresh set), and served to other nodes too;
+ * 3. before the engine starts, `bftCatchUp` fetches the blocks after H, checks that every block
+ *    carries a valid quorum certificate of its parent (with those validator sets), and commits the
+ *    blocks the 2-chain rule makes final (a certified block whose certified child is of the next
+ *    round, and all its ancestors). The engine then starts within the current epoch and follows.
+ */
+import {
+  type ConsensusValidatorSet,
+  decodeBftHeaderData,
+  verifyQuorumCertificate,
+} from '@aureon/consensus'
+import { equalBytes } from '@aureon/crypto'
+import {
+  type Block,
+  type BlockHeader,
+  bigintToBytes,
+  blockHash,
+  type ChainStore,
+  decodeBlock,
+  decodeUint,
+  decodeValidatorSet,
+  expectAnyList,
+  expectBytes,
+  expectList,
+  rlpDecodeStrict,
+  rlpEncode,
+  VALIDATOR_SET_KEY,
+} from '@aureon/ledger'
+import { createStateTree, verifyProof } from '@aureon/merkle'
+import type { P2PNode, PeerId } from '@aureon/p2p'
+import type { KVStore } from '@aureon/storage'
+import type { LedgerChain } from './ledger-chain.js'
+import type { Logger } from './logger.js'
+import { StateSyncError } from './state-sync.js'
+
+export const VALIDATOR_SET_PROOF_PROTOCOL = 'validator-set-proof'
+/** Namespace (under the root store) of the proven validator-set records. */
+export const PROVEN_SETS_NAMESPACE = 'node-validator-sets'
+/** Blocks asked per backfill / catch-up request (the BFT engine serves at most 256). */
+const BATCH = 64
+/** Penalty for a peer that served a validator-set proof that does not verify. */
+const BAD_PROOF_PENALTY = 50
+
+/** The BFT epoch of a block height (as the engine numbers them). */
+export function bftEpochOf(height: bigint, epochLength: bigint): bigint {
+  return height === 0n ? 0n : (height - 1n) / epochLength
+}
+
+/**
+ * The boundary heights whose validator set (and seed block) the engine reads when it continues
+ * from a head at `h`: the sources of the epochs of the head's QC, of block h + 1 and of the next
+ * epoch. Genesis (0) is always included (the engine's start and timeouts may read epoch 0).
+ * Ascending, only heights below `h` (the state at h itself is there).
+ */
+export function neededBoundaries(h: bigint, epochLength: bigint): bigint[] {
+  const e = bftEpochOf(h + 1n, epochLength)
+  const epochs = [bftEpochOf(h, epochLength), e, e + 1n]
+  const out = new Set<bigint>([0n])
+  for (const ep of epochs) {
+    const source = ep === 0n ? 0n : ep - 1n
+    const b = source * epochLength
+    if (b < h) out.add(b)
+  }
+  return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+function u64(n: bigint): Uint8Array {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, n)
+  return b
+}
+
+export interface ProvenRecord {
+  height: bigint
+  /** The encoded validator set (the raw state record). */
+  value: Uint8Array
+  /** Its inclusion proof against the state root of block `height`. */
+  proof: Uint8Array[]
+}
+
+/** Proven validator-set records of boundary blocks below the base, per live chain namespace. */
+export class ProvenValidatorSets {
+  private readonly db: KVStore
+  constructor(
+    root: KVStore,
+    private readonly chain: ChainStore,
+  ) {
+    this.db = root.namespace(PROVEN_SETS_NAMESPACE)
+  }
+
+  private key(height: bigint): Uint8Array {
+    const ns = new TextEncoder().encode(this.chain.namespaces().chain)
+    const k = new Uint8Array(ns.length + 9)
+    k.set(ns)
+    k.set(u64(height), ns.length + 1)
+    return k
+  }
+
+  async get(height: bigint): Promise<ProvenRecord | undefined> {
+    const v = await this.db.get(this.key(height))
+    if (!v) return undefined
+    const f = expectList(rlpDecodeStrict(v, 1 << 24, 'proven record'), 2, 'proven record')
+    return {
+      height,
+      value: expectBytes(f[0], 'record'),
+      proof: expectAnyList(f[1], 'proof').map((n) => expectBytes(n, 'proof node')),
+    }
+  }
+
+  /** Stores the records in one atomic batch. */
+  async putAll(records: ProvenRecord[]): Promise<void> {
+    if (records.length === 0) return
+    await this.db.batch(
+      records.map((r) => ({
+        type: 'put' as const,
+        key: this.key(r.height),
+        value: rlpEncode([r.value, r.proof]),
+      })),
+    )
+  }
+}
+
+/** The record and its proof of block `height`: from the state if held, else a proven record. */
+export async function proveValidatorSet(
+  chain: ChainStore,
+  proven: ProvenValidatorSets,
+  height: bigint,
+): Promise<ProvenRecord | undefined> {
+  const kept = await proven.get(height)
+  if (kept) return kept
+  if (height < chain.baseHeight()) return undefined
+  const header = await chain.getHeader(height)
+  if (!header) return undefined
+  const tree = await createStateTree({ db: chain.stateDb, root: header.stateRoot })
+  const value = await tree.get(VALIDATOR_SET_KEY)
+  if (!value) return undefined
+  return { height, value, proof: await tree.createProof(VALIDATOR_SET_KEY) }
+}
+
+/** Serves validator-set proofs of boundary blocks to state-syncing peers. */
+export function serveValidatorSetProofs(
+  p2p: P2PNode,
+  chain: ChainStore,
+  proven: ProvenValidatorSets,
+): Promise<() => Promise<void>> {
+  return p2p.handle(VALIDATOR_SET_PROOF_PROTOCOL, async (req) => {
+    const f = expectList(rlpDecodeStrict(req, 64, 'proof request'), 1, 'proof request')
+    const height = decodeUint(f[0], 'height')
+    const r = await proveValidatorSet(chain, proven, height)
+    if (!r) throw new Error(`no validator-set record of block ${height} here`)
+    return rlpEncode([r.value, r.proof])
+  })
+}
+
+/**
+ * Checks a `validator-set-proof` answer against the header of its block: the proof must show
+ * the record under the validator-set key of the header's state root, and decode as a set.
+ * Throws StateSyncError `ERR_STATE_SYNC_BAD_PROOF` otherwise.
+ */
+export async function verifyValidatorSetProof(
+  header: BlockHeader,
+  response: Uint8Array,
+): Promise<ProvenRecord> {
+  const bad = (why: string): never => {
+    throw new StateSyncError(
+      'ERR_STATE_SYNC_BAD_PROOF',
+      `the validator-set proof of block ${header.height} does not verify: ${why}`,
+    )
+  }
+  let value: Uint8Array
+  let proof: Uint8Array[]
+  try {
+    const f = expectList(rlpDecodeStrict(response, 1 << 24, 'proof'), 2, 'proof')
+    value = expectBytes(f[0], 'record')
+    proof = expectAnyList(f[1], 'proof').map((n) => expectBytes(n, 'proof node'))
+  } catch (e) {
+    return bad((e as Error).message)
+  }
+  let proven: Uint8Array | undefined
+  try {
+    proven = await verifyProof({ root: header.stateRoot, key: VALIDATOR_SET_KEY, proof })
+  } catch (e) {
+    return bad((e as Error).message)
+  }
+  if (!proven) return bad('the proof shows no record')
+  if (!equalBytes(proven, value)) return bad('the record is not the proven one')
+  try {
+    decodeValidatorSet(value)
+  } catch (e) {
+    return bad(`the record is not a validator set: ${(e as Error).message}`)
+  }
+  return { height: header.height, value, proof }
+}
+
+/**
+ * After a snapshot at H is anchored on a BFT chain: backfills the blocks down to the lowest
+ * boundary the engine reads and fetches, verifies and stores the validator-set records of the
+ * boundaries below H. Throws StateSyncError `ERR_STATE_SYNC_HISTORY` if no peer could serve them.
+ */
+export async function fetchBftHistory(o: {
+  p2p: P2PNode
+  chain: ChainStore
+  proven: ProvenValidatorSets
+  epochLength: bigint
+  logger: Logger
+  timeoutMs: number
+}): Promise<void> {
+  const { p2p, chain, logger } = o
+  const base = chain.baseHeight()
+  if (base === 0n) return
+  const bounds = neededBoundaries(base, o.epochLength)
+  const lowest = bounds.find((b) => b > 0n) ?? base
+  await p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
+  const peers = () => [...p2p.peers()].sort()
+  // 1. blocks [lowest, base - 1], hash-linked from block H down, newest batch first
+  const lowestStored = async () => {
+    let low = base
+    while (low > lowest && (await chain.getBlockHash(low - 1n))) low--
+    return low
+  }
+  let low = await lowestStored()
+  for (let attempt = 0; low > lowest && attempt < 100; attempt++) {
+    const from = low - BigInt(BATCH) > lowest ? low - BigInt(BATCH) : lowest
+    let progressed = false
+    for (const peer of peers()) {
+      try {
+        const res = await p2p.requestBlocks(peer, { fromHeight: from, count: Number(low - from) })
+        const added = await chain.backfill(res.blocks.map((b) => decodeBlock(b)))
+        if (added > 0) {
+          progressed = true
+          break
+        }
+      } catch (e) {
+        logger.warn({ peer, err: (e as Error).message }, 'state sync: history fetch failed')
+      }
+    }
+    if (!progressed) break
+    low = await lowestStored()
+  }
+  if (low > lowest) {
+    throw new StateSyncError(
+      'ERR_STATE_SYNC_HISTORY',
+      `no peer served the blocks ${lowest}..${low - 1n} below the snapshot (the BFT engine reads the validator sets of their epochs)`,
+    )
+  }
+  // 2. validator-set proofs of the boundaries below H
+  const records: ProvenRecord[] = []
+  for (const b of bounds) {
+    if (await o.proven.get(b)) continue
+    const header = await chain.getHeader(b)
+    if (!header) throw new StateSyncError('ERR_STATE_SYNC_HISTORY', `block ${b} is not stored`)
+    let got: ProvenRecord | undefined
+    for (const peer of peers()) {
+      try {
+        const res = await p2p.request(
+          peer,
+          VALIDATOR_SET_PROOF_PROTOCOL,
+          rlpEncode([bigintToBytes(b)]),
+          { timeoutMs: 10_000 },
+        )
+        got = await verifyValidatorSetProof(header, res)
+        break
+      } catch (e) {
+        const code = (e as { code?: string }).code
+        logger.warn(
+          { peer, height: Number(b), code, err: (e as Error).message },
+          'state sync: validator-set proof refused',
+        )
+        if (code === 'ERR_STATE_SYNC_BAD_PROOF')
+          p2p.penalize(peer, BAD_PROOF_PENALTY, 'served a validator-set proof that does not verify')
+      }
+    }
+    if (!got) {
+      throw new StateSyncError(
+        'ERR_STATE_SYNC_HISTORY',
+        `no peer served a valid validator-set proof of block ${b}`,
+      )
+    }
+    records.push(got)
+  }
+  await o.proven.putAll(records)
+  logger.info(
+    { from: Number(lowest), to: Number(base - 1n), boundaries: bounds.map(Number) },
+    'state sync: blocks and validator sets below the snapshot fetched and verified',
+  )
+}
+
+/**
+ * Commits, before the BFT engine starts, the blocks after the head that peers certified and the
+ * 2-chain rule makes final: every block must name the previous one and carry its valid quorum
+ * certificate; a block is final when its child is certified and of the next round. Stops when
+ * the peers are less than an epoch ahead (the engine verifies proposals of the next epoch only
+ * once the boundary that records its set is committed, and syncs the rest itself). Returns the
+ * number of blocks committed.
+ */
+export async function bftCatchUp(o: {
+  p2p: P2PNode
+  chain: LedgerChain
+  logger: Logger
+  signal?: () => boolean
+}): Promise<number> {
+  const { p2p, chain, logger } = o
+  const L = chain.epochLength
+  const sets = new Map<bigint, ConsensusValidatorSet>()
+  const setOf = async (epoch: bigint): Promise<ConsensusValidatorSet | undefined> => {
+    const source = epoch === 0n ? 0n : epoch - 1n
+    // a set recorded above the committed head is not known yet
+    if (source * L > chain.head().height) return undefined
+    let s = sets.get(epoch)
+    if (!s) {
+      s = await chain.validatorSet(source)
+      sets.set(epoch, s)
+    }
+    return s
+  }
+  let committed = 0
+  for (let round = 0; round < 10_000 && !o.signal?.(); round++) {
+    const head = chain.head()
+    let best: { peer: PeerId; height: bigint } | undefined
+    for (const peer of [...p2p.peers()].sort()) {
+      try {
+        const s = await p2p.requestStatus(peer)
+        if (s.headHeight > head.height && (!best || s.headHeight > best.height))
+          best = { peer, height: s.headHeight }
+      } catch {
+        // peer gone
+      }
+    }
+    // within an epoch of the peers the engine verifies their proposals and syncs the rest itself
+    if (!best || best.height < head.height + L) break
+    let res: { blocks: Uint8Array[] }
+    try {
+      res = await p2p.requestBlocks(best.peer, { fromHeight: head.height + 1n, count: BATCH })
+    } catch (e) {
+      logger.debug?.({ err: (e as Error).message }, 'bft catch-up: request failed')
+      break
+    }
+    const headBlock = await chain.getBlockByHeight(head.height)
+    const rounds: bigint[] = [
+      head.height === 0n || !headBlock ? 0n : decodeBftHeaderData(headBlock.header.consensus).round,
+    ]
+    const blocks: Block[] = []
+    let prev = head
+    let prevHash = blockHash(head)
+    for (const bytes of res.blocks) {
+      let block: Block
+      try {
+        block = decodeBlock(bytes)
+        const h = block.header
+        if (h.height !== prev.height + 1n || !equalBytes(h.parentHash, prevHash)) break
+        const data = decodeBftHeaderData(h.consensus)
+        if (data.epoch !== bftEpochOf(h.height, L)) break
+        const qc = data.parentQC
+        if (!equalBytes(qc.blockHash, prevHash) || qc.height !== prev.height) break
+        if (qc.round === 0n) {
+          if (prev.height !== 0n) break
+        } else {
+          if (qc.epoch !== bftEpochOf(qc.height, L) || qc.round !== rounds[rounds.length - 1]) break
+          const set = await setOf(qc.epoch)
+          if (!set || !verifyQuorumCertificate(qc, set, { memoise: true })) break
+        }
+        rounds.push(data.round)
+      } catch {
+        break
+      }
+      blocks.push(block)
+      prev = block.header
+      prevHash = blockHash(block.header)
+    }
+    // blocks[i] is certified when blocks[i + 1] is here; final when blocks[i + 1] is certified
+    // too (blocks[i + 2] is here) and of the next round: commit blocks[0..i]
+    let final = -1
+    for (let i = 0; i + 2 < blocks.length; i++) {
+      if (rounds[i + 2] === rounds[i + 1] + 1n) final = i
+    }
+    if (final < 0) break
+    for (const b of blocks.slice(0, final + 1)) {
+      await chain.commitBlock(b)
+      committed++
+    }
+    logger.info(
+      { height: Number(chain.head().height), peerHead: Number(best.height) },
+      'bft catch-up: committed to',
+    )
+  }
+  logger.info(
+    { height: Number(chain.head().height), committed },
+    'bft catch-up: done, consensus follows from here',
+  )
+  return committed
+}
