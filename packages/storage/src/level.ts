@@ -15,6 +15,10 @@ export class LevelStore extends LevelBackedStore {
       valueEncoding: 'view',
       cacheSize: opts.cacheSize ?? DEFAULT_LEVEL_CACHE_SIZE,
       writeBufferSize: opts.writeBufferSize ?? DEFAULT_LEVEL_WRITE_BUFFER_SIZE,
+      // classic-level's own defaults apply when these are not given
+      ...(opts.maxOpenFiles !== undefined && { maxOpenFiles: opts.maxOpenFiles }),
+      ...(opts.blockSize !== undefined && { blockSize: opts.blockSize }),
+      ...(opts.maxFileSize !== undefined && { maxFileSize: opts.maxFileSize }),
     })
     try {
       await db.open()
@@ -47,6 +51,7 @@ export class LevelStore extends LevelBackedStore {
  *
  * @example
  * const store = await openLevelStore({ path: './data/chain' })
+ * // a full scan with bounded memory-mapped RSS: await openLevelStore({ path, maxOpenFiles: 64 })
  * await store.namespace('blocks').put(key, value)
  * await store.close()
  */

@@ -56,4 +56,16 @@ export interface LevelStoreOptions {
   cacheSize?: number
   /** LevelDB write buffer in bytes (default 16 MiB). */
   writeBufferSize?: number
+  /**
+   * Table files LevelDB keeps open (default 1000). An open table file is memory-mapped, and
+   * every page read from it stays resident (file-backed RSS) until the table leaves this cache,
+   * so a small value (e.g. 64) bounds that part of the RSS of a full scan (a snapshot export)
+   * at about (`maxOpenFiles` - 10) x `maxFileSize`, at the cost of reopening tables more often.
+   * LevelDB raises values below 74 to 74.
+   */
+  maxOpenFiles?: number
+  /** Uncompressed size in bytes of a LevelDB data block (default 4 KiB). */
+  blockSize?: number
+  /** Size in bytes at which LevelDB starts a new table file (default 2 MiB). */
+  maxFileSize?: number
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -75,5 +75,54 @@ describe('[LevelStore]: persistence and locking', () => {
     const err = await openLevelStore({ path }).catch((e) => e)
     expect(isStorageError(err, 'ERR_STORE_OPEN_FAILED')).toBe(true)
     expect(err.message).toContain(path)
+  })
+})
+
+describe('[LevelStore]: LevelDB options', () => {
+  it('passes maxOpenFiles, blockSize, maxFileSize through and reads back a store of many tables', async () => {
+    const path = join(base, 'options')
+    const opts = {
+      path,
+      maxOpenFiles: 74,
+      blockSize: 1024,
+      maxFileSize: 64 * 1024,
+      writeBufferSize: 64 * 1024,
+      cacheSize: 1 << 20,
+    }
+    const s = await openLevelStore(opts)
+    const value = (i: number) => {
+      // incompressible, deterministic: the tables hold about the bytes written
+      const v = new Uint8Array(512)
+      let x = i + 1
+      for (let k = 0; k < v.length; k++) {
+        x = (x * 1103515245 + 12345) >>> 0
+        v[k] = x >>> 24
+      }
+      return v
+    }
+    const key = (i: number) => new Uint8Array([i >> 8, i & 0xff])
+    for (let b = 0; b < 80; b++) {
+      await s.batch(
+        Array.from({ length: 50 }, (_, j) => ({
+          type: 'put' as const,
+          key: key(b * 50 + j),
+          value: value(b * 50 + j),
+        })),
+      )
+    }
+    await s.close()
+    // small tables: the 2 MB written spread over more table files than the table cache holds
+    const tables = readdirSync(path).filter((f) => f.endsWith('.ldb'))
+    expect(tables.length).toBeGreaterThan(10)
+    const t = await openLevelStore(opts)
+    let n = 0
+    for await (const [k, v] of t.iterate()) {
+      const i = (k[0] << 8) | k[1]
+      expect(v).toEqual(value(i))
+      n++
+    }
+    expect(n).toBe(4000)
+    expect(await t.get(key(3999))).toEqual(value(3999))
+    await t.close()
   })
 })
