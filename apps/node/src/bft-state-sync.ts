@@ -221,7 +221,6 @@ export async function fetchBftHistory(o: {
   if (base === 0n) return
   const bounds = neededBoundaries(base, o.epochLength)
   const lowest = bounds.find((b) => b > 0n) ?? base
-  await p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
   const peers = () => [...p2p.peers()].sort()
   // 1. blocks [lowest, base - 1], hash-linked from block H down, newest batch first
   const lowestStored = async () => {
@@ -230,6 +229,11 @@ export async function fetchBftHistory(o: {
     return low
   }
   let low = await lowestStored()
+  let missing = low > lowest
+  for (const b of bounds) if (!missing && !(await o.proven.get(b))) missing = true
+  // a restart of a node that has it all already needs no peer
+  if (!missing) return
+  await p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
   for (let attempt = 0; low > lowest && attempt < 100; attempt++) {
     const from = low - BigInt(BATCH) > lowest ? low - BigInt(BATCH) : lowest
     let progressed = false
