@@ -9,6 +9,8 @@ export const ConsensusErrorCode = {
   WRONG_PROPOSER: 'ERR_WRONG_PROPOSER',
   INVALID_VRF: 'ERR_INVALID_VRF',
   UNKNOWN_PARENT: 'ERR_UNKNOWN_PARENT',
+  /** A message's epoch needs a validator set recorded at a boundary block not committed here. */
+  EPOCH_NOT_FINAL: 'ERR_EPOCH_NOT_FINAL',
   NOT_AUTHORITY: 'ERR_NOT_AUTHORITY',
   INSUFFICIENT_WORK: 'ERR_INSUFFICIENT_WORK',
   INVALID_CONFIG: 'ERR_INVALID_CONFIG',

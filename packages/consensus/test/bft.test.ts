@@ -192,6 +192,29 @@ describe('[BFT]: restart', () => {
     for (const [k, set] of signed) expect(set.size, `double vote ${k}`).toBe(1)
   })
 
+  it('a validator crashed for many epochs rejoins: proposals from unknown epochs start a sync', async () => {
+    const sim = new BftSimulation({
+      validators: 4,
+      seed: 22,
+      epochLength: 4n,
+      baseTimeout: 300,
+      network: { delay: { min: 1, max: 20 } },
+    })
+    await sim.start()
+    await sim.runUntil(() => sim.minCommittedHeight() >= 3n, 60_000)
+    await sim.crash(3)
+    const stuckAt = sim.nodes[3].chain.head().height
+    // ten epochs pass: the sets the live validators use are unreadable from its store
+    await sim.runUntil(() => sim.minCommittedHeight() >= stuckAt + 40n, 600_000)
+    await sim.restart(3)
+    const target = sim.nodes[0].chain.head().height + 5n
+    const ok = await sim.runUntil(() => sim.nodes[3].chain.head().height >= target, 120_000)
+    expect(ok).toBe(true)
+    expect(sim.nodes[3].engine.stats.syncs).toBeGreaterThan(0)
+    await sim.stop()
+    sim.assertSafety()
+  })
+
   it('restarting right after a vote does not vote again in that round', async () => {
     const sim = new BftSimulation({
       validators: 4,

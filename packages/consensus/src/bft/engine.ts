@@ -320,11 +320,11 @@ export class BftEngine implements ConsensusEngine {
   private async handle(from: PeerId, m: ConsensusMessage): Promise<void> {
     switch (m.type) {
       case ConsensusMessageType.Proposal:
-        return this.handleProposal(from, m)
+        return this.behindCheck(from, this.handleProposal(from, m))
       case ConsensusMessageType.Vote:
         return this.handleVote(m)
       case ConsensusMessageType.Timeout:
-        return this.handleTimeout(from, m)
+        return this.behindCheck(from, this.handleTimeout(from, m))
       case ConsensusMessageType.CommitVote:
         return this.handleCommitVote(m)
       default:
@@ -345,7 +345,7 @@ export class BftEngine implements ConsensusEngine {
     const source = epoch === 0n ? 0n : epoch - 1n
     if (this.root.height < source * this.chain.epochLength) {
       throw new ConsensusError(
-        ConsensusErrorCode.UNKNOWN_PARENT,
+        ConsensusErrorCode.EPOCH_NOT_FINAL,
         `the validator set of epoch ${epoch} is not final yet (needs block ${source * this.chain.epochLength} committed)`,
       )
     }
@@ -647,6 +647,22 @@ export class BftEngine implements ConsensusEngine {
   }
 
   // ---------------------------------------------------------------- handlers
+
+  /**
+   * A proposal or timeout from an epoch whose validator set this node cannot read yet means the
+   * node is more than an epoch behind: it cannot check the message, so it block-syncs from the
+   * sender (every synced block's QC is verified as the epochs become final) and drops the message.
+   */
+  private async behindCheck(from: PeerId, handling: Promise<void>): Promise<void> {
+    try {
+      await handling
+    } catch (e) {
+      if (e instanceof ConsensusError && e.code === ConsensusErrorCode.EPOCH_NOT_FINAL) {
+        this.startSync(from)
+      }
+      throw e
+    }
+  }
 
   private async handleProposal(from: PeerId, m: ProposalMessage): Promise<void> {
     const block = this.chain.decodeBlock(m.block)
