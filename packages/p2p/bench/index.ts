@@ -4,6 +4,7 @@
  * bare libp2p stream on the same connection (no framing checks, limits or scoring).
  */
 import { createHash } from 'node:crypto'
+import { loadavg } from 'node:os'
 import * as lp from 'it-length-prefixed'
 import { BenchReport, median, timeMedian } from '../../../bench/harness.js'
 import { createP2PNode, type P2PNode } from '../src/index.js'
@@ -13,6 +14,8 @@ const opts = {
   chainId: 1n,
   genesisHash,
   listen: ['/ip4/127.0.0.1/tcp/0'],
+  // the payloads are raw bytes, not ledger transactions: measure the transport, not the codec
+  validateEncodings: false,
   limits: {
     gossipRate: { perSecond: 1e9, burst: 1e9 },
     requestRate: { perSecond: 1e9, burst: 1e9 },
@@ -102,6 +105,22 @@ try {
     200,
     20,
   )
+  // opening a stream alone: yamux stream + multistream-select round trip + peer store merge
+  const open = await timeMedian(
+    async () => {
+      const s = await a.libp2p.dialProtocol(b.libp2p.peerId, '/bench/raw-echo/1')
+      s.abort(new Error('bench: open only'))
+    },
+    200,
+    20,
+  )
+  report.add({
+    name: 'p2p.stream.open',
+    value: open,
+    unit: 'ms',
+    samples: 200,
+    note: `dialProtocol on an open connection (new yamux stream, multistream-select round trip), no payload; ${((100 * open) / rtt).toFixed(0)}% of p2p.request.rtt in the same run`,
+  })
   report.add({
     name: 'p2p.request.rtt',
     value: rtt,
@@ -126,6 +145,20 @@ try {
     unit: 'MB/s',
     samples: 20,
     note: `128 blocks x 10 KB per request; median request ${range.toFixed(2)} ms`,
+  })
+
+  // a 9 MiB response (over it-length-prefixed's 4 MiB encoder default, which used to reset)
+  const big = new Uint8Array(9 * 1024 * 1024).fill(5)
+  await b.handle('big', async () => big)
+  const bigMs = await timeMedian(() => a.request(b.peerId, 'big', payload), 10, 2)
+  report.add({
+    name: 'p2p.request.large',
+    value: big.length / 1e6 / (bigMs / 1000),
+    unit: 'MB/s',
+    samples: 10,
+    note: `one 9 MiB response per request; median request ${bigMs.toFixed(2)} ms; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
   })
 } finally {
   await a.stop()
