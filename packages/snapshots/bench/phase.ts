@@ -12,7 +12,13 @@ import { sha256 } from '@aureon/crypto'
 import { createWorldState, emptyAccount, encodeAccount } from '@aureon/ledger'
 import { keccak256 } from '@aureon/merkle'
 import { type BatchOp, type KVStore, openLevelStore } from '@aureon/storage'
-import { exportSnapshot, importSnapshot, trieRoot } from '../src/index.js'
+import {
+  exportSnapshot,
+  importSnapshot,
+  SNAPSHOT_BOUNDED_STORE_OPTIONS,
+  SNAPSHOT_STORE_OPTIONS,
+  trieRoot,
+} from '../src/index.js'
 import { rlpEncode } from '../src/rlp.js'
 
 type Z = (b: Uint8Array, o: object, cb: (e: Error | null, r: Buffer) => void) => void
@@ -30,6 +36,9 @@ const N = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
 const CONTRACTS = Number(process.env.AUREON_BENCH_CONTRACTS ?? 200)
 const SLOTS = Number(process.env.AUREON_BENCH_SLOTS ?? 500)
 const CHUNK = 4 * 1024 * 1024
+// export / import open the store as `aureon snapshot` does (export-bounded: with
+// --max-open-files 74); the raw pipeline keeps the defaults
+const STORE = SNAPSHOT_STORE_OPTIONS
 const rssMB = () => process.resourceUsage().maxRSS / 1024
 const mem = () => {
   const m = process.memoryUsage()
@@ -118,10 +127,10 @@ async function meta() {
   return JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { root: string }
 }
 
-async function doExport() {
+async function doExport(store: object = STORE, out = 'snap') {
   const { root } = await meta()
-  await rm(join(dir, 'snap'), { recursive: true, force: true })
-  const db = await openLevelStore({ path: join(dir, 'src') })
+  await rm(join(dir, out), { recursive: true, force: true })
+  const db = await openLevelStore({ path: join(dir, 'src'), ...store })
   const t0 = performance.now()
   const { manifest } = await exportSnapshot({
     stateDb: db.namespace('state'),
@@ -129,7 +138,7 @@ async function doExport() {
     height: 1000n,
     blockHash: new Uint8Array(32),
     stateRoot: Buffer.from(root, 'hex'),
-    dir: join(dir, 'snap'),
+    dir: join(dir, out),
   })
   const ms = performance.now() - t0
   await db.close()
@@ -188,13 +197,16 @@ async function rawExport() {
 async function doImport() {
   const { root } = await meta()
   await rm(join(dir, 'dst'), { recursive: true, force: true })
-  const db = await openLevelStore({ path: join(dir, 'dst') })
+  const db = await openLevelStore({ path: join(dir, 'dst'), ...STORE })
   const t0 = performance.now()
   const r = await importSnapshot({
     source: join(dir, 'snap'),
     db,
     expect: { chainId: CHAIN, stateRoot: Buffer.from(root, 'hex') },
-    concurrency: Number(process.env.AUREON_BENCH_CONCURRENCY ?? 2),
+    // the library default (4), as `aureon snapshot import` uses it, unless overridden
+    concurrency: process.env.AUREON_BENCH_CONCURRENCY
+      ? Number(process.env.AUREON_BENCH_CONCURRENCY)
+      : undefined,
   })
   const ms = performance.now() - t0
   const ws = await createWorldState({ db: db.namespace(r.namespace), root: r.stateRoot })
@@ -235,7 +247,8 @@ async function rawImport() {
 
 const phases: Record<string, () => Promise<object>> = {
   setup,
-  export: doExport,
+  export: () => doExport(),
+  'export-bounded': () => doExport(SNAPSHOT_BOUNDED_STORE_OPTIONS, 'snap-bounded'),
   'raw-export': rawExport,
   import: doImport,
   'raw-import': rawImport,

@@ -22,6 +22,7 @@ import {
   listSnapshots,
   openSnapshot,
   readManifest,
+  SNAPSHOT_STORE_OPTIONS,
   type SnapshotProgress,
 } from '../src/index.js'
 import { buildState, seeded } from './helpers.js'
@@ -165,10 +166,13 @@ describe('[snapshots]: roundtrip', () => {
     await roundtrip(async () => createMemoryStore(), false)
   })
 
-  it('exports and imports a packed file on LevelStore', async () => {
+  it('exports and imports a packed file on LevelStore opened with SNAPSHOT_STORE_OPTIONS', async () => {
     const out = await roundtrip(
       (name) =>
-        openLevelStore({ path: join(tmp, `level-${name}-${Math.random().toString(36).slice(2)}`) }),
+        openLevelStore({
+          path: join(tmp, `level-${name}-${Math.random().toString(36).slice(2)}`),
+          ...SNAPSHOT_STORE_OPTIONS,
+        }),
       true,
     )
     const list = await listSnapshots(tmp)

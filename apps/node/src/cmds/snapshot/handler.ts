@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { bytesToHex, hexToBytes } from '@aureon/crypto'
 import { type Block, createGenesis, type GenesisConfig, openChainStore } from '@aureon/ledger'
-import { createSnapshot, exportSnapshot, listSnapshots, readManifest } from '@aureon/snapshots'
+import {
+  createSnapshot,
+  exportSnapshot,
+  listSnapshots,
+  readManifest,
+  SNAPSHOT_STORE_OPTIONS,
+} from '@aureon/snapshots'
 import { createMemoryStore, openLevelStore } from '@aureon/storage'
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../../config.js'
 import {
@@ -15,6 +21,16 @@ import {
 import type { SnapshotCommonOptions } from './options.js'
 import { progressReporter } from './progress.js'
 
+/** The store options of a snapshot command: SNAPSHOT_STORE_OPTIONS and --max-open-files. */
+function storeOptions(opts: SnapshotCommonOptions) {
+  if (opts.maxOpenFiles === undefined) return SNAPSHOT_STORE_OPTIONS
+  const maxOpenFiles = Number(opts.maxOpenFiles)
+  if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1) {
+    throw new Error(`--max-open-files must be a positive integer, not ${opts.maxOpenFiles}`)
+  }
+  return { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles }
+}
+
 const replacer = (_k: string, v: unknown) =>
   typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? bytesToHex(v) : v
 
@@ -24,7 +40,10 @@ function print(x: unknown): void {
 
 /** Opens a (stopped) node's data folder and the block to snapshot. */
 async function openChainAt(opts: SnapshotCommonOptions) {
-  const db = await openLevelStore({ path: join(resolve(opts.dataDir), 'db') })
+  const db = await openLevelStore({
+    path: join(resolve(opts.dataDir), 'db'),
+    ...storeOptions(opts),
+  })
   const chain = await openChainStore({ db })
   const head = chain.head()
   if (!head) {
@@ -140,7 +159,7 @@ export async function snapshotImport(
     const config = JSON.parse(readFileSync(genesisPath, 'utf8')) as GenesisConfig
     genesis = (await createGenesis({ config, db: createMemoryStore() })).block
   }
-  const db = await openLevelStore({ path: join(dataDir, 'db') })
+  const db = await openLevelStore({ path: join(dataDir, 'db'), ...storeOptions(opts) })
   const p = progressReporter('import')
   try {
     const chain = await openChainStore({ db })

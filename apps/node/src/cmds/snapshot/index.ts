@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { snapshotCreate, snapshotExport, snapshotImport, snapshotList } from './handler.js'
-import { snapshotDefaults } from './options.js'
+import { MAX_OPEN_FILES_HELP, snapshotDefaults } from './options.js'
+import { inSnapshotProcess } from './process.js'
 
 export function registerSnapshot(program: Command): void {
   const snap = program
@@ -11,7 +12,8 @@ export function registerSnapshot(program: Command): void {
     .description('take a snapshot (folder under <data-dir>/snapshots)')
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
-    .action(snapshotCreate)
+    .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
+    .action(inSnapshotProcess(snapshotCreate))
   snap
     .command('list')
     .description('list the snapshots of a data folder')
@@ -22,7 +24,8 @@ export function registerSnapshot(program: Command): void {
     .description('write a snapshot packed into one file')
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
-    .action(snapshotExport)
+    .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
+    .action(inSnapshotProcess(snapshotExport))
   snap
     .command('import <file>')
     .description(
@@ -39,5 +42,6 @@ export function registerSnapshot(program: Command): void {
     )
     .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
     .option('--force', 'replace a chain that is already at or above the snapshot height')
-    .action(snapshotImport)
+    .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
+    .action(inSnapshotProcess(snapshotImport))
 }
