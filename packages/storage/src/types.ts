@@ -59,7 +59,7 @@ export interface LevelStoreOptions {
   /**
    * Table files LevelDB keeps open (default 1000). An open table file is memory-mapped, and
    * every page read from it stays resident (file-backed RSS) until the table leaves this cache,
-   * so a small value (e.g. 64) bounds that part of the RSS of a full scan (a snapshot export)
+   * so a small value (e.g. 74) bounds that part of the RSS of a full scan (a snapshot export)
    * at about (`maxOpenFiles` - 10) x `maxFileSize`, at the cost of reopening tables more often.
    * LevelDB raises values below 74 to 74.
    */
