@@ -5,6 +5,7 @@
  *
  * Sizes: AUREON_BENCH_TXS (default 1,500 transfers), AUREON_BENCH_SENDERS (default 10).
  */
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { bytesToHex } from '@aureon/crypto'
 import { encodeTransaction, signTransaction, TxKind } from '@aureon/ledger'
@@ -188,6 +189,8 @@ async function devnetRun(): Promise<LoadResult> {
   }
 }
 
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ')
+const loadAtStart = load()
 const report = new BenchReport('node')
 const dev = await devRun()
 const devnet = await devnetRun()
@@ -195,7 +198,7 @@ report.add({
   name: 'dev.tps',
   value: dev.tps,
   unit: 'tx/s',
-  note: `${TXS} transfers from ${SENDERS} senders; p50 ${dev.p50.toFixed(0)} ms`,
+  note: `${TXS} transfers from ${SENDERS} senders; p50 ${dev.p50.toFixed(0)} ms; load average ${loadAtStart} at start, ${load()} at end, 2 cores`,
 })
 report.add({
   name: 'devnet.tps',
@@ -203,7 +206,7 @@ report.add({
   unit: 'tx/s',
   baseline: 'dev.tps',
   baselineValue: dev.tps,
-  note: `${TXS} transfers from ${SENDERS} senders over 4 BFT validators`,
+  note: `${TXS} transfers from ${SENDERS} senders over 4 BFT validators (4 processes on the same machine); latency from sending a request to seeing its block`,
 })
 report.add({
   name: 'devnet.latency.p50',
