@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { useOptimizingTierOnly } from '@aureon/runtime'
 import { Command } from 'commander'
 import { registerDev } from './cmds/dev/index.js'
 import { registerDevnet } from './cmds/devnet/index.js'
@@ -8,6 +9,9 @@ import { registerPeers } from './cmds/peers/index.js'
 import { registerRun } from './cmds/run/index.js'
 import { registerSnapshot } from './cmds/snapshot/index.js'
 import { registerTx } from './cmds/tx/index.js'
+
+// Contracts run V8's optimizing tier only: the gas schedule is calibrated on it (docs/gas.md).
+useOptimizingTierOnly()
 
 const program = new Command()
 program.name('aureon').description('the Aureon reference node').version('0.1.0')

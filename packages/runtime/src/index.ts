@@ -5,6 +5,8 @@ export * from './abi.js'
 export * from './address.js'
 // Module cache
 export * from './cache.js'
+// V8 tier contracts run in (the schedule is calibrated on optimized code)
+export * from './engine.js'
 export * from './errors.js'
 export * from './executor.js'
 // Host functions
