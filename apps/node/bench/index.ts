@@ -189,7 +189,10 @@ async function devnetRun(): Promise<LoadResult> {
   }
 }
 
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ')
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')
 const loadAtStart = load()
 const report = new BenchReport('node')
 const dev = await devRun()
