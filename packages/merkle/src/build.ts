@@ -10,48 +10,13 @@ import { MerkleError, MerkleErrorCode } from './errors.js'
 import { keccak256 } from './keccak.js'
 import { NodeCache, NodeDB } from './node-db.js'
 import { DEFAULT_NODE_CACHE_SIZE, EMPTY_TRIE_ROOT } from './params.js'
+import { headerSize, stringSize, writeHeader, writeString } from './rlp.js'
 import { MPTStateTree, newMPT } from './state-tree.js'
 import type { StateTreeOptions } from './types.js'
 
 function nib(p: Uint8Array, i: number): number {
   const b = p[i >> 1]
   return i & 1 ? b & 15 : b >> 4
-}
-
-/** Length of an RLP header for a payload of `len` bytes. */
-function headerLen(len: number): number {
-  if (len < 56) return 1
-  let n = 1
-  for (let l = len; l > 255; l = Math.floor(l / 256)) n++
-  return 1 + n
-}
-
-/** Writes the RLP header (`short` = 0x80 for strings, 0xc0 for lists) at `at`; returns the next offset. */
-function writeHeader(out: Uint8Array, at: number, short: number, len: number): number {
-  if (len < 56) {
-    out[at] = short + len
-    return at + 1
-  }
-  const n = headerLen(len) - 1
-  out[at] = short + 55 + n
-  for (let i = n, l = len; i >= 1; i--, l = Math.floor(l / 256)) out[at + i] = l & 255
-  return at + 1 + n
-}
-
-/** Size of the RLP encoding of byte string `b`. */
-function strLen(b: Uint8Array): number {
-  if (b.length === 1 && b[0] < 0x80) return 1
-  return headerLen(b.length) + b.length
-}
-
-function writeStr(out: Uint8Array, at: number, b: Uint8Array): number {
-  if (b.length === 1 && b[0] < 0x80) {
-    out[at] = b[0]
-    return at + 1
-  }
-  at = writeHeader(out, at, 0x80, b.length)
-  out.set(b, at)
-  return at + b.length
 }
 
 /** Hex-prefix (compact) encoding of nibbles [from, to) of `p`, as an RLP string. */
@@ -84,13 +49,13 @@ function writeRef(out: Uint8Array, at: number, ref: Uint8Array): number {
 
 /** RLP list of two byte strings ([compact path, value]) or [compact path, child ref]. */
 function pair(path: Uint8Array, second: Uint8Array, secondIsRef: boolean): Uint8Array {
-  const a = strLen(path)
-  const b = secondIsRef ? refLen(second) : strLen(second)
-  const out = new Uint8Array(headerLen(a + b) + a + b)
+  const a = stringSize(path)
+  const b = secondIsRef ? refLen(second) : stringSize(second)
+  const out = new Uint8Array(headerSize(a + b) + a + b)
   let at = writeHeader(out, 0, 0xc0, a + b)
-  at = writeStr(out, at, path)
+  at = writeString(out, at, path)
   if (secondIsRef) writeRef(out, at, second)
-  else writeStr(out, at, second)
+  else writeString(out, at, second)
   return out
 }
 
@@ -142,12 +107,12 @@ export function buildTrie(
       children[base + n] = build(i, j, depth + 1, false)
       i = j
     }
-    let len = value === null ? 1 : strLen(value)
+    let len = value === null ? 1 : stringSize(value)
     for (let k = 0; k < 16; k++) {
       const c = children[base + k]
       len += c === EMPTY ? 1 : refLen(c)
     }
-    const out = new Uint8Array(headerLen(len) + len)
+    const out = new Uint8Array(headerSize(len) + len)
     let at = writeHeader(out, 0, 0xc0, len)
     for (let k = 0; k < 16; k++) {
       const c = children[base + k]
@@ -155,7 +120,7 @@ export function buildTrie(
       else at = writeRef(out, at, c)
     }
     if (value === null) out[at] = 0x80
-    else writeStr(out, at, value)
+    else writeString(out, at, value)
     children.length = base
     return ref(out, top)
   }

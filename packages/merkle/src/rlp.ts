@@ -18,17 +18,46 @@ function lengthOfLength(n: number): number {
   return k
 }
 
-function headerSize(payload: number): number {
+/** Size of the RLP header of a payload of `payload` bytes. */
+export function headerSize(payload: number): number {
   return payload < 56 ? 1 : 1 + lengthOfLength(payload)
+}
+
+/**
+ * Writes the RLP header (`short` = 0x80 for strings, 0xc0 for lists) of a payload of `len` bytes
+ * at `at`; returns the next offset.
+ */
+export function writeHeader(out: Uint8Array, at: number, short: number, len: number): number {
+  if (len < 56) {
+    out[at] = short + len
+    return at + 1
+  }
+  const k = lengthOfLength(len)
+  out[at] = short + 55 + k
+  for (let i = k, l = len; i >= 1; i--, l = Math.floor(l / 256)) out[at + i] = l & 255
+  return at + 1 + k
+}
+
+/** Size of the RLP encoding of byte string `b`. */
+export function stringSize(b: Uint8Array): number {
+  if (b.length === 1 && b[0] < 0x80) return 1
+  return headerSize(b.length) + b.length
+}
+
+/** Writes the RLP encoding of byte string `b` at `at`; returns the next offset. */
+export function writeString(out: Uint8Array, at: number, b: Uint8Array): number {
+  if (b.length === 1 && b[0] < 0x80) {
+    out[at] = b[0]
+    return at + 1
+  }
+  at = writeHeader(out, at, 0x80, b.length)
+  out.set(b, at)
+  return at + b.length
 }
 
 /** Total encoded size of `item`; pushes each list's payload size to `lists` (pre-order). */
 function measure(item: RLPInput, lists: number[]): number {
-  if (item instanceof Uint8Array) {
-    const n = item.length
-    if (n === 1 && item[0] < 0x80) return 1
-    return headerSize(n) + n
-  }
+  if (item instanceof Uint8Array) return stringSize(item)
   if (item === null || item === undefined) return 1
   if (!Array.isArray(item)) {
     throw new MerkleError(
@@ -44,17 +73,6 @@ function measure(item: RLPInput, lists: number[]): number {
   return headerSize(payload) + payload
 }
 
-function header(out: Uint8Array, at: number, short: number, len: number): number {
-  if (len < 56) {
-    out[at] = short + len
-    return at + 1
-  }
-  const k = lengthOfLength(len)
-  out[at] = short + 55 + k
-  for (let i = k, l = len; i >= 1; i--, l = Math.floor(l / 256)) out[at + i] = l & 255
-  return at + 1 + k
-}
-
 interface Cursor {
   at: number
   list: number
@@ -62,21 +80,14 @@ interface Cursor {
 
 function write(item: RLPInput, out: Uint8Array, c: Cursor, lists: number[]): void {
   if (item instanceof Uint8Array) {
-    const n = item.length
-    if (n === 1 && item[0] < 0x80) {
-      out[c.at++] = item[0]
-      return
-    }
-    c.at = header(out, c.at, 0x80, n)
-    out.set(item, c.at)
-    c.at += n
+    c.at = writeString(out, c.at, item)
     return
   }
   if (item === null || item === undefined) {
     out[c.at++] = 0x80
     return
   }
-  c.at = header(out, c.at, 0xc0, lists[c.list++])
+  c.at = writeHeader(out, c.at, 0xc0, lists[c.list++])
   for (let i = 0; i < item.length; i++) write(item[i], out, c, lists)
 }
 
