@@ -46,6 +46,7 @@ import {
   MAX_U64,
   WS_MAX_PAYLOAD,
 } from './params.js'
+import { RateLimiter } from './rate-limit.js'
 import { type Endpoints, type RouteId, routes } from './routes.js'
 import type { RPCBackend, RPCServerOptions, TxLookupJson } from './types.js'
 import { WsHub } from './ws.js'
@@ -345,38 +346,6 @@ export function createHandlers(
 function blockToJsonHeader(header: Parameters<typeof blockToJson>[0]['header'], hash: Uint8Array) {
   const { txCount: _c, transactions: _t, ...rest } = blockToJson({ header, hash, transactions: [] })
   return rest
-}
-
-/** Per-IP token bucket. */
-class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>()
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-  ) {}
-
-  /** Takes a token; returns 0 if allowed, else seconds to wait. */
-  take(ip: string, now = Date.now()): number {
-    let b = this.buckets.get(ip)
-    if (!b) {
-      if (this.buckets.size >= 100_000) this.sweep(now)
-      b = { tokens: this.burst, at: now }
-      this.buckets.set(ip, b)
-    } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond)
-      b.at = now
-    }
-    if (b.tokens >= 1) {
-      b.tokens -= 1
-      return 0
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond))
-  }
-
-  private sweep(now: number): void {
-    for (const [ip, b] of this.buckets) if (now - b.at > 60_000) this.buckets.delete(ip)
-    if (this.buckets.size >= 100_000) this.buckets.clear()
-  }
 }
 
 /** Maps any error to a status and the `{ error }` body. User input never gives a 5xx. */

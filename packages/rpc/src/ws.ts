@@ -13,6 +13,7 @@ import {
   WS_MESSAGE_BURST,
   WS_MESSAGES_PER_SECOND,
 } from './params.js'
+import { RateLimiter } from './rate-limit.js'
 import type {
   ContractLogEventJson,
   RPCBackend,
@@ -40,9 +41,8 @@ export function parseChannel(channel: unknown): string | undefined {
 interface Connection {
   socket: WebSocket
   subs: Set<string>
-  /** Message token bucket (flood guard). */
-  tokens: number
-  refilled: number
+  /** Key of its message token bucket (flood guard). */
+  id: string
   alive: boolean
   /** Live new_blocks events held back while a backfill runs. */
   backfill?: { queue: { height: number; msg: string }[] }
@@ -58,6 +58,8 @@ export interface WsHubOptions extends RPCWebSocketOptions {
 /** Connections, subscriptions and fan-out of events to them. */
 export class WsHub {
   private readonly conns = new Set<Connection>()
+  private readonly messageLimiter = new RateLimiter(WS_MESSAGES_PER_SECOND, WS_MESSAGE_BURST)
+  private nextId = 0
   private readonly channels = new Map<string, Set<Connection>>()
   private readonly unlisten: (() => void)[] = []
   private heartbeat?: NodeJS.Timeout
@@ -94,8 +96,7 @@ export class WsHub {
       subs: new Set(),
       alive: true,
       closed: false,
-      tokens: WS_MESSAGE_BURST,
-      refilled: Date.now(),
+      id: String(++this.nextId),
     }
     this.conns.add(conn)
     this.opts.metrics?.wsConnections(this.conns.size)
@@ -104,17 +105,10 @@ export class WsHub {
     })
     socket.on('message', (data, isBinary) => {
       conn.alive = true
-      const now = Date.now()
-      conn.tokens = Math.min(
-        WS_MESSAGE_BURST,
-        conn.tokens + ((now - conn.refilled) / 1000) * WS_MESSAGES_PER_SECOND,
-      )
-      conn.refilled = now
-      if (conn.tokens < 1) {
+      if (this.messageLimiter.take(conn.id) > 0) {
         const msg = `at most ${WS_MESSAGES_PER_SECOND} messages per second; message dropped`
         return this.reply(conn, this.error(RPCErrorCode.RATE_LIMITED, msg))
       }
-      conn.tokens -= 1
       if (isBinary)
         return this.reply(conn, this.error(RPCErrorCode.BAD_MESSAGE, 'send text JSON messages'))
       void this.onMessage(conn, data.toString()).catch((e) => {
@@ -165,6 +159,7 @@ export class WsHub {
   private drop(conn: Connection): void {
     if (conn.closed) return
     conn.closed = true
+    this.messageLimiter.forget(conn.id)
     this.conns.delete(conn)
     for (const ch of conn.subs) this.unsub(conn, ch)
     this.opts.metrics?.wsConnections(this.conns.size)
