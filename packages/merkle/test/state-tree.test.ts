@@ -407,7 +407,7 @@ describe('[StateTree]: one-pass build written to the store', () => {
   it('sorts by full path when indices cannot be packed (same result)', () => {
     const entries = Array.from({ length: 300 }, (_, i) => ({
       key: new Uint8Array([i % 7, (i * 13) % 5, i % 3, 9, i % 11]).subarray(0, 1 + (i % 5)),
-      value: new Uint8Array(i % 4 === 0 ? 0 : [i & 255]),
+      value: i % 4 === 0 ? new Uint8Array(0) : new Uint8Array([i & 255]),
     }))
     for (const secure of [true, false]) {
       const a = sortEntries(entries, secure)
