@@ -10,7 +10,7 @@ import {
   SNAPSHOT_STORE_OPTIONS,
 } from '@aureon/snapshots'
 import { createMemoryStore, openLevelStore } from '@aureon/storage'
-import { DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../../config.js'
+import { ConfigError, DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../../config.js'
 import {
   AnchorError,
   checkAnchorBlock,
@@ -26,9 +26,21 @@ function storeOptions(opts: SnapshotCommonOptions) {
   if (opts.maxOpenFiles === undefined) return SNAPSHOT_STORE_OPTIONS
   const maxOpenFiles = Number(opts.maxOpenFiles)
   if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1) {
-    throw new Error(`--max-open-files must be a positive integer, not ${opts.maxOpenFiles}`)
+    throw new ConfigError(`--max-open-files must be a positive integer, not ${opts.maxOpenFiles}`)
   }
   return { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles }
+}
+
+/** A non-negative integer flag (--height, --chain-id) as a bigint; a bad one is ERR_CONFIG. */
+function bigintFlag(name: string, v: string): bigint {
+  if (!/^(\d+|0x[0-9a-fA-F]+)$/.test(v))
+    throw new ConfigError(`${name} must be a non-negative integer, not ${v}`)
+  return BigInt(v)
+}
+
+/** --height as a bigint, or undefined when not given. */
+function heightFlag(opts: SnapshotCommonOptions): bigint | undefined {
+  return opts.height === undefined ? undefined : bigintFlag('--height', opts.height)
 }
 
 const replacer = (_k: string, v: unknown) =>
@@ -48,15 +60,15 @@ async function openChainAt(opts: SnapshotCommonOptions) {
   const head = chain.head()
   if (!head) {
     await db.close()
-    throw new Error(`${opts.dataDir} holds no chain`)
+    throw new ConfigError(`${opts.dataDir} holds no chain`)
   }
-  const height = opts.height !== undefined ? BigInt(opts.height) : head.height
+  const height = heightFlag(opts) ?? head.height
   const block = await chain.getBlockByHeight(height)
   const header = block?.header
   const hash = await chain.getBlockHash(height)
   if (!block || !header || !hash) {
     await db.close()
-    throw new Error(`no committed block at height ${height} (head is ${head.height})`)
+    throw new ConfigError(`no committed block at height ${height} (head is ${head.height})`)
   }
   return {
     db,
@@ -143,6 +155,8 @@ export async function snapshotImport(
   },
 ): Promise<void> {
   const source = resolve(file)
+  const chainId = bigintFlag('--chain-id', opts.chainId)
+  const height = heightFlag(opts)
   const manifest = await readManifest(source)
   const block = await readAnchorBlock(source, opts.block ? resolve(opts.block) : undefined)
   if (!block) {
@@ -156,7 +170,12 @@ export async function snapshotImport(
   let genesis: Block | undefined
   const genesisPath = opts.genesis ? resolve(opts.genesis) : join(dataDir, 'genesis.json')
   if (opts.genesis || existsSync(genesisPath)) {
-    const config = JSON.parse(readFileSync(genesisPath, 'utf8')) as GenesisConfig
+    let config: GenesisConfig
+    try {
+      config = JSON.parse(readFileSync(genesisPath, 'utf8')) as GenesisConfig
+    } catch (e) {
+      throw new ConfigError(`cannot read genesis ${genesisPath}: ${(e as Error).message}`)
+    }
     genesis = (await createGenesis({ config, db: createMemoryStore() })).block
   }
   const db = await openLevelStore({ path: join(dataDir, 'db'), ...storeOptions(opts) })
@@ -164,7 +183,7 @@ export async function snapshotImport(
   try {
     const chain = await openChainStore({ db })
     const head = chain.head()
-    if (head && head.chainId !== BigInt(opts.chainId)) {
+    if (head && head.chainId !== chainId) {
       throw new AnchorError(
         'ERR_SNAPSHOT_WRONG_CHAIN',
         `${opts.dataDir} holds chain ${head.chainId}, not ${opts.chainId}: use an empty --data-dir`,
@@ -184,8 +203,8 @@ export async function snapshotImport(
       block,
       genesis,
       expect: {
-        chainId: BigInt(opts.chainId),
-        height: opts.height !== undefined ? BigInt(opts.height) : undefined,
+        chainId,
+        height,
         stateRoot: opts.stateRoot ? hexToBytes(opts.stateRoot) : undefined,
         blockHash: opts.blockHash ? hexToBytes(opts.blockHash) : undefined,
       },
