@@ -27,6 +27,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
+/** The p-th percentile (nearest rank, 0 < p <= 100) of a list of numbers. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+}
+
 /** Runs `fn` `runs` times (after `warmup` unmeasured runs) and returns the median duration in ms. */
 export async function timeMedian(
   fn: () => unknown | Promise<unknown>,

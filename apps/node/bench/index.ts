@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { bytesToHex } from '@aureon/crypto'
 import { encodeTransaction, signTransaction, TxKind } from '@aureon/ledger'
 import { createClient, type RPCClient } from '@aureon/rpc'
-import { BenchReport, median } from '../../../bench/harness.js'
+import { BenchReport, percentile } from '../../../bench/harness.js'
 import { devAccounts } from '../src/accounts.js'
 import {
   type CliProcess,
@@ -43,11 +43,6 @@ async function retry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
       await new Promise((r) => setTimeout(r, 200 * i))
     }
   }
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
 }
 
 /** Sends TXS transfers round-robin over senders and clients; measures commit times by polling blocks. */
@@ -225,6 +220,5 @@ report.add({
   baseline: 'dev.latency.p95',
   baselineValue: dev.p95,
 })
-void median
 report.write()
 process.exit(0)
