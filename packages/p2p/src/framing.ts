@@ -19,9 +19,16 @@ export async function writeFrame(stream: Stream, data: Uint8Array): Promise<void
   }
 }
 
+/** it-length-prefixed's errors for a malformed frame (bad or overlong varint, truncated data). */
+const MALFORMED = new Set([
+  'InvalidMessageLengthError',
+  'InvalidDataLengthLengthError',
+  'UnexpectedEOFError',
+])
+
 /**
  * Reads the next frame of at most `maxBytes`; throws `ERR_MESSAGE_TOO_LARGE` if its length prefix
- * says more, `ERR_INVALID_MESSAGE` if the stream ends first.
+ * says more, `ERR_INVALID_MESSAGE` if the prefix is malformed or the stream ends first.
  * @example
  * const request = await readFrame(stream, 64 * 1024)
  */
@@ -32,9 +39,15 @@ export async function readFrame(stream: Stream, maxBytes: number): Promise<Uint8
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
     }
   } catch (e) {
-    if ((e as Error).name === 'InvalidDataLengthError') {
+    const name = (e as Error).name
+    if (name === 'InvalidDataLengthError') {
       throw new P2PError(P2PErrorCode.MESSAGE_TOO_LARGE, `frame is larger than ${maxBytes} bytes`, {
         details: { maxBytes },
+        cause: e,
+      })
+    }
+    if (MALFORMED.has(name)) {
+      throw new P2PError(P2PErrorCode.INVALID_MESSAGE, `malformed frame: ${(e as Error).message}`, {
         cause: e,
       })
     }

@@ -1,4 +1,6 @@
+import type { Stream } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
+import { readFrame } from '../src/framing.js'
 import { P2PErrorCode } from '../src/index.js'
 import { eventually, link, nodeFactory } from './helpers.js'
 
@@ -97,4 +99,28 @@ describe('[P2PNode]: gossip over 4 MiB', () => {
       code: P2PErrorCode.MESSAGE_TOO_LARGE,
     })
   }, 30_000)
+})
+
+describe('[readFrame]: malformed frames from a peer', () => {
+  const from = (...chunks: number[][]) =>
+    (async function* () {
+      for (const c of chunks) yield Uint8Array.from(c)
+    })() as unknown as Stream
+
+  it('refuses with coded errors, never a raw decoder error', async () => {
+    // a whole frame reads
+    expect(await readFrame(from([3, 1, 2, 3]), 16)).toEqual(Uint8Array.of(1, 2, 3))
+    const code = (s: Stream, max = 16) =>
+      readFrame(s, max).then(
+        () => 'ok',
+        (e) => e.code,
+      )
+    // length over the limit
+    expect(await code(from([17]), 16)).toBe(P2PErrorCode.MESSAGE_TOO_LARGE)
+    // data cut short, varint cut short, varint longer than 8 bytes, nothing at all
+    expect(await code(from([5, 1, 2]))).toBe(P2PErrorCode.INVALID_MESSAGE)
+    expect(await code(from([0x80]))).toBe(P2PErrorCode.INVALID_MESSAGE)
+    expect(await code(from(new Array(12).fill(0x80)), 1 << 30)).toBe(P2PErrorCode.INVALID_MESSAGE)
+    expect(await code(from())).toBe(P2PErrorCode.INVALID_MESSAGE)
+  })
 })
