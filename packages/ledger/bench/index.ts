@@ -14,11 +14,9 @@
  * - txpool.insert: tx/s of TxPool.addMany (signature check included) filling 50,000 txs from 500
  *   senders. txpool.build.50k: ms to select a full block from 50,000 pending and build it.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { cpus, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { cpus, loadavg } from 'node:os'
 import { createWorkerPoolVerifier } from '@aureon/crypto'
-import { createMemoryStore, openLevelStore } from '@aureon/storage'
+import { createMemoryStore } from '@aureon/storage'
 import { BenchReport, median } from '../../../bench/harness.js'
 import { openChainStore } from '../src/chain-store.js'
 import { toHexKey } from '../src/codec.js'
@@ -26,10 +24,11 @@ import { createGenesis } from '../src/genesis.js'
 import { StateProcessor } from '../src/processor.js'
 import { decodeTransaction, encodeTransaction } from '../src/tx.js'
 import { createTxPool } from '../src/txpool.js'
-import type { Block, GenesisConfig, Transaction } from '../src/types.js'
+import type { GenesisConfig, Transaction } from '../src/types.js'
 import { signatureItems } from '../src/verify.js'
 import { key, transfer } from '../test/helpers.js'
 import { createEthereumJSBaseline } from './ethereumjs.js'
+import { openTransferChain, recipient } from './transfer-chain.js'
 
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 100_000)
 const PER_BLOCK = 1_000
@@ -43,35 +42,18 @@ const load = () =>
     .join(', ')
 const loadStart = load()
 const hex = (b: Uint8Array) => `0x${toHexKey(b)}`
-const recipient = (i: number) => {
-  const a = new Uint8Array(20)
-  a[0] = 0xee
-  new DataView(a.buffer).setUint32(16, i)
-  return a
-}
 const log = (...a: unknown[]) => console.error('[bench]', ...a)
 
 // ---------------------------------------------------------------- ledger.transfers
 const verifier = createWorkerPoolVerifier({ workers: Math.max(1, cpus().length) })
-const dir = mkdtempSync(join(tmpdir(), 'aureon-ledger-bench-'))
-const db = await openLevelStore({ path: dir })
-const chain = await openChainStore({ db })
-const senders = Array.from({ length: PER_BLOCK }, (_, i) => key(10_000 + i))
-const balances: Record<string, string> = {}
-for (const s of senders) balances[hex(s.address)] = '1000000000000000'
-for (let i = 0; i < ACCOUNTS - PER_BLOCK; i++) balances[hex(recipient(i))] = '1'
-const config: GenesisConfig = {
-  chainId: 1,
-  timestamp: 0,
-  balances,
-  validators: [],
-  consensus: { engine: 'dev' },
-}
-const t0 = performance.now()
-const g = await createGenesis({ config, db: chain.stateDb })
-await chain.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
-log(`genesis with ${ACCOUNTS} accounts: ${(performance.now() - t0).toFixed(0)} ms`)
-const state = g.state
+const tc = await openTransferChain({
+  accounts: ACCOUNTS,
+  perBlock: PER_BLOCK,
+  dirPrefix: 'aureon-ledger-bench-',
+})
+const { chain, senders } = tc
+log(`genesis with ${ACCOUNTS} accounts: ${tc.genesisMs.toFixed(0)} ms`)
+const state = tc.genesis.state
 const processor = new StateProcessor({ verifier })
 const phases: Record<string, number[]> = {
   decode: [],
@@ -86,15 +68,7 @@ const baseline = await createEthereumJSBaseline({
   perBlock: BASE_PER_BLOCK,
 })
 const baseMs: number[] = []
-/** Block b's transfers, signed and encoded (outside the timed part: this is the network's work). */
-const wireOf = (b: number) =>
-  senders.map((s, i) =>
-    encodeTransaction(
-      transfer(s, recipient((i * 7919 + b * 104_729) % (ACCOUNTS - PER_BLOCK)), BigInt(b), 1n, {
-        gasPrice: 10n,
-      }),
-    ),
-  )
+const wireOf = tc.wireOf
 // Pipelined import: while block b is flushed and stored, block b+1 is decoded and its signatures
 // go to the worker pool (processor.verifySignatures); applyBlock(b+1) finds them checked. Block
 // b's time runs from its applyBlock to the end of its commit AND of block b+1's signature check
@@ -117,30 +91,15 @@ for (let b = 0; b < BLOCKS; b++) {
   const tv = performance.now()
   await verifier.verifyEd25519(items)
   verifyMs.push(performance.now() - tv)
-  const parent = chain.head()!
   const t1 = performance.now()
-  const header = {
-    ...parent,
-    height: parent.height + 1n,
-    proposer: senders[0].address,
-    gasLimit: 30_000_000n,
-  }
+  const header = tc.nextHeader()
   const res = await processor.applyBlock(
     state,
     { header, transactions: txs },
     { verifyHeader: false },
   )
   const t2 = performance.now()
-  const block: Block = {
-    header: {
-      ...header,
-      stateRoot: res.stateRoot,
-      txRoot: res.txRoot,
-      receiptsRoot: res.receiptsRoot,
-      gasUsed: res.gasUsed,
-    },
-    transactions: txs,
-  }
+  const block = tc.seal(header, txs, res)
   // next block: decode and start its signature check before storing this one
   let nextTxs: Transaction[] = []
   let decodeMs = 0
@@ -193,8 +152,7 @@ report.add({
   unit: 'ratio',
   note: `pipeline ${ledgerTps.toFixed(0)} tx/s / ed25519 worker-pool verify ${verifyRate.toFixed(0)} sig/s on the same cores (median of ${verifyMs.length} checks of ${items.length} signatures, one before each block; goal 0.7)`,
 })
-await chain.close()
-rmSync(dir, { recursive: true, force: true })
+await tc.close()
 
 // ---------------------------------------------------------------- txpool
 {

@@ -3,52 +3,29 @@
  * ACCOUNTS (default 20,000) accounts on LevelStore, BLOCKS blocks of 1,000 transfers.
  * VERIFIER=main verifies on the main thread (default: crypto's worker pool).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
-import { cpus, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { cpus } from 'node:os'
 import { createWorkerPoolVerifier } from '@aureon/crypto'
-import { openLevelStore } from '@aureon/storage'
-import { openChainStore } from '../src/chain-store.js'
-import { toHexKey } from '../src/codec.js'
-import { createGenesis } from '../src/genesis.js'
 import { StateProcessor } from '../src/processor.js'
-import { decodeTransaction, encodeTransaction } from '../src/tx.js'
-import type { Block, GenesisConfig } from '../src/types.js'
+import { decodeTransaction } from '../src/tx.js'
 import { mainThreadVerifier } from '../src/verify.js'
-import { key, transfer } from '../test/helpers.js'
+import { openTransferChain } from './transfer-chain.js'
 
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 20_000)
 const BLOCKS = Number(process.env.BLOCKS ?? 4)
 const PER_BLOCK = 1_000
-const hex = (b: Uint8Array) => `0x${toHexKey(b)}`
-const recipient = (i: number) => {
-  const a = new Uint8Array(20)
-  a[0] = 0xee
-  new DataView(a.buffer).setUint32(16, i)
-  return a
-}
 const pool =
   process.env.VERIFIER === 'main' ? undefined : createWorkerPoolVerifier({ workers: cpus().length })
 const verifier = pool ?? mainThreadVerifier
-const dir = mkdtempSync(join(tmpdir(), 'aureon-ledger-profile-'))
-const db = await openLevelStore({ path: dir })
-const chain = await openChainStore({ db })
-const senders = Array.from({ length: PER_BLOCK }, (_, i) => key(10_000 + i))
-const balances: Record<string, string> = {}
-for (const s of senders) balances[hex(s.address)] = '1000000000000000'
-for (let i = 0; i < ACCOUNTS - PER_BLOCK; i++) balances[hex(recipient(i))] = '1'
-const config: GenesisConfig = {
-  chainId: 1,
-  timestamp: 0,
-  balances,
-  validators: [],
-  consensus: { engine: 'dev' },
-}
-let t = performance.now()
-const g = await createGenesis({ config, db: chain.stateDb })
-await chain.commitBlock({ block: g.block, receipts: [], stateOps: g.stateOps })
-console.log(`genesis ${ACCOUNTS}: ${(performance.now() - t).toFixed(0)} ms`)
+const tc = await openTransferChain({
+  accounts: ACCOUNTS,
+  perBlock: PER_BLOCK,
+  dirPrefix: 'aureon-ledger-profile-',
+})
+const { chain } = tc
+const g = tc.genesis
+console.log(`genesis ${ACCOUNTS}: ${tc.genesisMs.toFixed(0)} ms`)
 const processor = new StateProcessor({ verifier })
 // PROFILE=file.cpuprofile: CPU profile of the blocks only (not the genesis)
 const session = process.env.PROFILE ? new Session() : undefined
@@ -62,22 +39,10 @@ if (session) {
   await post('Profiler.start')
 }
 for (let b = 0; b < BLOCKS; b++) {
-  const wire = senders.map((s, i) =>
-    encodeTransaction(
-      transfer(s, recipient((i * 7919 + b * 104_729) % (ACCOUNTS - PER_BLOCK)), BigInt(b), 1n, {
-        gasPrice: 10n,
-      }),
-    ),
-  )
-  const parent = chain.head()!
-  t = performance.now()
+  const wire = tc.wireOf(b)
+  const t = performance.now()
   const txs = wire.map(decodeTransaction)
-  const header = {
-    ...parent,
-    height: parent.height + 1n,
-    proposer: senders[0].address,
-    gasLimit: 30_000_000n,
-  }
+  const header = tc.nextHeader()
   const t1 = performance.now()
   const res = await processor.applyBlock(
     g.state,
@@ -85,16 +50,7 @@ for (let b = 0; b < BLOCKS; b++) {
     { verifyHeader: false },
   )
   const t2 = performance.now()
-  const block: Block = {
-    header: {
-      ...header,
-      stateRoot: res.stateRoot,
-      txRoot: res.txRoot,
-      receiptsRoot: res.receiptsRoot,
-      gasUsed: res.gasUsed,
-    },
-    transactions: txs,
-  }
+  const block = tc.seal(header, txs, res)
   const stateOps = await g.state.flush()
   const t3 = performance.now()
   await chain.commitBlock({ block, receipts: res.receipts, stateOps })
@@ -107,6 +63,5 @@ if (session) {
   const { profile } = (await post('Profiler.stop')) as { profile: unknown }
   writeFileSync(process.env.PROFILE!, JSON.stringify(profile))
 }
-await chain.close()
+await tc.close()
 await pool?.close()
-rmSync(dir, { recursive: true, force: true })
