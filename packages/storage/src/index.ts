@@ -1,5 +1,7 @@
 // Interfaces and options
 
+// Helpers
+export * from './clear.js'
 // Errors
 export * from './errors.js'
 export * from './level.js'

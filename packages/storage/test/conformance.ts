@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isStorageError, type KVStore } from '../src/index.js'
+import { clearStore, isStorageError, type KVStore } from '../src/index.js'
 
 const b = (...xs: number[]) => new Uint8Array(xs)
 const hex = (u: Uint8Array) => Buffer.from(u).toString('hex')
@@ -222,6 +222,20 @@ export function kvStoreConformance(name: string, open: () => Promise<KVStore>) {
         ),
         { numRuns: 40 },
       )
+    })
+
+    it('clearStore deletes every key of a namespace, past one batch, and keeps its sub-namespaces', async () => {
+      const ns = store.namespace('c')
+      const ops = []
+      for (let i = 0; i < 10_050; i++)
+        ops.push({ type: 'put' as const, key: b(i >> 8, i & 255), value: b(1) })
+      await ns.batch(ops)
+      await ns.namespace('sub').put(b(1), b(2))
+      await store.put(b(9), b(9))
+      await clearStore(ns)
+      expect(await collect(ns.iterate())).toEqual([])
+      expect(await ns.namespace('sub').get(b(1))).toEqual(b(2))
+      expect(await store.get(b(9))).toEqual(b(9))
     })
 
     it('refuses use after close with ERR_STORE_CLOSED', async () => {
