@@ -188,6 +188,12 @@ describe('[hostile contracts]', () => {
     )
     // a key written first needs no load; another key does (state functions' own units excluded)
     near((await gas('write_spin_read_other')) - (await gas('write_spin_read')), loop)
+    // the surcharge is gas like any other: a limit that covers the run without it runs out
+    const need = await gas('spin_read')
+    expect((await call(c, 'spin_read', { gasLimit: need })).status).toBe('Success')
+    const short = await call(c, 'spin_read', { gasLimit: need - loop / 2n })
+    expect(short.status).toBe('OutOfGas')
+    expect(short.gasUsed).toBe(need - loop / 2n)
   })
 
   it('bulk memory is charged per byte', async () => {
