@@ -17,6 +17,15 @@ import {
 } from '../src/index.js'
 import { addr, bigModule, exampleContract, readU64le, wat } from './helpers.js'
 
+/** A call by addr(1) at height 1 with `gasLimit` gas. */
+const callContext = (gasLimit: bigint) => ({
+  sender: addr(1),
+  senderNonce: 0n,
+  blockHeight: 1n,
+  blockTimestamp: 0n,
+  gasLimit,
+})
+
 const MEM = '(memory (export "memory") 1)'
 
 function refusal(bytes: Uint8Array): RuntimeError {
@@ -196,13 +205,7 @@ describe('[instrumentContract]: refused modules name the rule', () => {
     expect(readModuleFacts(out).memoryImport).toEqual({ min: 1, max: 2 })
     const rt = new ContractRuntime()
     const state = new MockRuntimeState()
-    const ctx = {
-      sender: addr(1),
-      senderNonce: 0n,
-      blockHeight: 1n,
-      blockTimestamp: 0n,
-      gasLimit: 10_000_000n,
-    }
+    const ctx = callContext(10_000_000n)
     const d = await rt.deploy(state, ctx, { code, args: new Uint8Array(), value: 0n })
     expect(d.status).toBe('Success')
     const r = await rt.call(
@@ -259,13 +262,7 @@ describe('[instrumentContract]: refused modules name the rule', () => {
     expect((inst.exports.pair as (a: bigint, b: bigint) => bigint)(2n, 3n)).toBe(5n)
     const rt = new ContractRuntime()
     const state = new MockRuntimeState()
-    const ctx = {
-      sender: addr(1),
-      senderNonce: 0n,
-      blockHeight: 1n,
-      blockTimestamp: 0n,
-      gasLimit: 1_000_000n,
-    }
+    const ctx = callContext(1_000_000n)
     const d = await rt.deploy(state, ctx, { code, args: new Uint8Array(), value: 0n })
     expect(d.status).toBe('Success')
     const call = { contract: d.contractAddress!, args: new Uint8Array(), value: 0n }
@@ -293,13 +290,7 @@ describe('[instrumentContract]: refused modules name the rule', () => {
 })
 
 describe('[ContractRuntime]: metering versions', () => {
-  const ctx = {
-    sender: addr(1),
-    senderNonce: 0n,
-    blockHeight: 1n,
-    blockTimestamp: 0n,
-    gasLimit: 10_000_000n,
-  }
+  const ctx = callContext(10_000_000n)
   const call = { function: 'increment', args: new Uint8Array(), value: 0n }
   /** Puts instrumented `code` at `address` (as if deployed earlier). */
   const stored = (state: MockRuntimeState, address: Uint8Array, code: Uint8Array) => {
@@ -388,13 +379,7 @@ describe('[instrumentContract]: speed', () => {
 describe('[instrumentContract]: metering is exact and the same everywhere', () => {
   it('instrumented code computes what the original computes (property)', async () => {
     const rt = new ContractRuntime()
-    const ctx = {
-      sender: addr(1),
-      senderNonce: 0n,
-      blockHeight: 1n,
-      blockTimestamp: 0n,
-      gasLimit: 10_000_000n,
-    }
+    const ctx = callContext(10_000_000n)
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 40 }),
