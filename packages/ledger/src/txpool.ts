@@ -290,6 +290,8 @@ export class TxPool implements TxPoolInterface {
       )
     }
     const evicted: Entry[] = []
+    // the queues of the evicted entries, to put them back if the newcomer is refused after all
+    const queues = new Map<string, SenderQueue>()
     while (
       this.byHash.size + 1 > this.limits.maxCount ||
       this.totalBytes + size > this.limits.maxBytes
@@ -297,17 +299,17 @@ export class TxPool implements TxPoolInterface {
       const low = this.peekCheapest()
       if (!low || low.price >= tx.gasPrice) {
         // refused: put back what this attempt removed
-        for (const x of evicted) this.addEntry(this.senders.get(x.sender) ?? this.queueFor(x), x)
+        for (const x of evicted) this.addEntry(queues.get(x.sender) as SenderQueue, x)
         if (old) this.addEntry(q, old)
-        this.evictedQueues.clear()
         throw new LedgerError(
           LedgerErrorCode.POOL_FULL,
           `the pool is full (${this.byHash.size} transactions, ${this.totalBytes} bytes) and its cheapest transaction pays ${low?.price ?? 0n}: pay more to enter`,
         )
       }
+      const lq = this.senders.get(low.sender)
+      if (lq) queues.set(low.sender, lq)
       for (const x of this.evict(low)) evicted.push(x)
     }
-    this.evictedQueues.clear()
     this.addEntry(q, e)
     const res: TxPoolAddResult = {
       hash,
@@ -360,7 +362,6 @@ export class TxPool implements TxPoolInterface {
     const q = this.senders.get(e.sender)
     const out: Entry[] = []
     if (q) {
-      this.evictedQueues.set(e.sender, q)
       for (const x of [...q.txs.values()]) {
         if (x.nonce >= e.nonce) {
           this.removeEntry(x)
@@ -369,13 +370,6 @@ export class TxPool implements TxPoolInterface {
       }
     }
     return out
-  }
-
-  /** Queues of senders emptied by an eviction attempt (to restore them if it is refused). */
-  private readonly evictedQueues = new Map<string, SenderQueue>()
-
-  private queueFor(e: Entry): SenderQueue {
-    return this.evictedQueues.get(e.sender) as SenderQueue
   }
 
   remove(hash: Uint8Array): boolean {
