@@ -158,9 +158,18 @@ class ChunkCutter {
     const size = leafSize(leaf)
     await this.room(size + (this.acct ? 0 : ACCOUNT_SEGMENT_FIXED))
     if (!this.acct) this.size += ACCOUNT_SEGMENT_FIXED
-    const seg: AccountCut = this.acct ?? this.openAccounts(this.nextAcct as Uint8Array)
-    this.acctLeaves.add(leaf)
-    seg.to = this.acctLeaves.length
+    this.push(
+      this.acct ?? this.openAccounts(this.nextAcct as Uint8Array),
+      this.acctLeaves,
+      leaf,
+      size,
+    )
+  }
+
+  /** Appends `leaf` (of encoded size `size`) to the open range `seg`, whose leaves are in `leaves`. */
+  private push(seg: OpenRange, leaves: LeafBuffer, leaf: TrieLeaf, size: number): void {
+    leaves.add(leaf)
+    seg.to = leaves.length
     seg.count++
     seg.lastKey = leaf.key
     this.size += size
@@ -192,13 +201,7 @@ class ChunkCutter {
     const ctx = this.storage as StorageCtx
     const size = leafSize(leaf)
     await this.room(size + (ctx.seg ? 0 : STORAGE_SEGMENT_FIXED + proofSize(ctx.accountProof)))
-    const seg = ctx.seg ?? this.openStorage(ctx)
-    this.storageLeaves.add(leaf)
-    seg.to = this.storageLeaves.length
-    seg.count++
-    seg.lastKey = leaf.key
-    this.size += size
-    this.leafCount++
+    this.push(ctx.seg ?? this.openStorage(ctx), this.storageLeaves, leaf, size)
   }
 
   async addCode(hash: Uint8Array, code: Uint8Array): Promise<void> {

@@ -5,7 +5,7 @@
  * written there; nothing outside that namespace is ever touched, so the node's current state stays
  * as it was whatever happens (crash, corrupt or forged data).
  */
-import type { KVStore } from '@aureon/storage'
+import { clearStore, type KVStore } from '@aureon/storage'
 import { ByteWriter, equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { openSnapshot } from './io.js'
@@ -64,15 +64,6 @@ export async function getImportStatus(opts: {
 async function isEmpty(store: KVStore): Promise<boolean> {
   for await (const _ of store.iterate({ limit: 1 })) return false
   return true
-}
-
-async function clearStore(store: KVStore): Promise<void> {
-  for (;;) {
-    const keys: Uint8Array[] = []
-    for await (const [k] of store.iterate({ limit: 10_000 })) keys.push(k)
-    if (keys.length === 0) return
-    await store.batch(keys.map((key) => ({ type: 'del' as const, key })))
-  }
 }
 
 /**
