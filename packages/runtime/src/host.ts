@@ -72,28 +72,28 @@ export function writeU128(out: Uint8Array, at: number, v: bigint): void {
  */
 export function createHostImports(env: HostEnv): Record<string, (...args: number[]) => unknown> {
   const h = env.schedule.host
-  const charge = (c: HostCost, bytes = 0) => {
+  /** Charges `c` for `bytes` bytes of payload; returns the units charged. */
+  const charge = (c: HostCost, bytes = 0): bigint => {
     const g = env.gas!
-    const cost = c.base + c.per8Bytes * ((bytes + 7) >>> 3)
-    const left = (g.value as bigint) - BigInt(cost)
+    const cost = BigInt(c.base + c.per8Bytes * ((bytes + 7) >>> 3))
+    const left = (g.value as bigint) - cost
     g.value = left
     if (left < 0n) throw new HostSignal('oog', RuntimeErrorCode.OUT_OF_GAS, 'out of gas')
+    return cost
   }
-  const chargeMore = (perByte: number, bytes: number) => {
-    if (bytes === 0 || perByte === 0) return
-    charge({ base: 0, per8Bytes: perByte }, bytes)
+  const chargeMore = (perByte: number, bytes: number): bigint => {
+    if (bytes === 0 || perByte === 0) return 0n
+    return charge({ base: 0, per8Bytes: perByte }, bytes)
   }
   // state functions: their units are counted apart, and the first access of a key in this run
   // pays the re-run surcharge (GasSchedule.rerunSurcharge)
   let stateUnits = 0n
   const touched = new Set<string>()
   const chargeState = (c: HostCost, bytes = 0) => {
-    stateUnits += BigInt(c.base + c.per8Bytes * ((bytes + 7) >>> 3))
-    charge(c, bytes)
+    stateUnits += charge(c, bytes)
   }
   const chargeStateMore = (perByte: number, bytes: number) => {
-    if (bytes === 0 || perByte === 0) return
-    chargeState({ base: 0, per8Bytes: perByte }, bytes)
+    stateUnits += chargeMore(perByte, bytes)
   }
   const firstAccess = (key: string) => {
     if (touched.has(key)) return
