@@ -1,31 +1,7 @@
-/**
- * BFT state sync. The BFT engine runs epoch e with the validator set recorded in the state after
- * the boundary block (e - 1) x L, and seeds its leader draw with that block's VRF output; a node
- * started from a snapshot at H holds the state at H only. So, after the snapshot is anchored:
- *
- * 1. the blocks from the lowest boundary the engine reads down to H - 1 are fetched from peers and
- *    backfilled hash-linked below block H (`ChainStore.backfill`: as trusted as block H);
- * 2. for every such boundary below H (and genesis), a peer serves the validator-set record with
- *    a Merkle inclusion proof against that block's state root (protocol `validator-set-proof`,
- *    request RLP([height]), response RLP([record, [proof node, ...]])); each proof is verified
- *    against the header's stateRoot and the proven records are stored in one batch, keyed by the
- *    live chain namespace (a later anchor starts a fresh set), and served to other nodes too;
- * 3. before the engine starts, `bftCatchUp` fetches the blocks after H, checks that every block
- *    carries a valid quorum certificate of its parent (with those validator sets), and commits the
- *    blocks the 2-chain rule makes final (a certified block whose certified child is of the next
- *    round, and all its ancestors). The engine then starts within the current epoch and follows.
- */
-import {
-  type ConsensusValidatorSet,
-  decodeBftHeaderData,
-  verifyQuorumCertificate,
-} from '@aureon/consensus'
 import { equalBytes } from '@aureon/crypto'
 import {
-  type Block,
   type BlockHeader,
   bigintToBytes,
-  blockHash,
   type ChainStore,
   decodeBlock,
   decodeUint,
@@ -38,16 +14,15 @@ import {
   VALIDATOR_SET_KEY,
 } from '@aureon/ledger'
 import { createStateTree, verifyProof } from '@aureon/merkle'
-import type { P2PNode, PeerId } from '@aureon/p2p'
+import type { P2PNode } from '@aureon/p2p'
 import type { KVStore } from '@aureon/storage'
-import type { LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
-import { StateSyncError } from './state-sync.js'
+import { decodePeerRequest, StateSyncError } from './state-sync.js'
 
 export const VALIDATOR_SET_PROOF_PROTOCOL = 'validator-set-proof'
 /** Namespace (under the root store) of the proven validator-set records. */
 export const PROVEN_SETS_NAMESPACE = 'node-validator-sets'
-/** Blocks asked per backfill / catch-up request (the BFT engine serves at most 256). */
+/** Blocks asked per backfill request (the BFT engine serves at most 256). */
 const BATCH = 64
 /** Penalty for a peer that served a validator-set proof that does not verify. */
 const BAD_PROOF_PENALTY = 50
@@ -155,10 +130,19 @@ export function serveValidatorSetProofs(
   proven: ProvenValidatorSets,
 ): Promise<() => Promise<void>> {
   return p2p.handle(VALIDATOR_SET_PROOF_PROTOCOL, async (req) => {
-    const f = expectList(rlpDecodeStrict(req, 64, 'proof request'), 1, 'proof request')
-    const height = decodeUint(f[0], 'height')
+    const height = decodePeerRequest('proof request', () =>
+      decodeUint(
+        expectList(rlpDecodeStrict(req, 64, 'proof request'), 1, 'proof request')[0],
+        'height',
+      ),
+    )
     const r = await proveValidatorSet(chain, proven, height)
-    if (!r) throw new Error(`no validator-set record of block ${height} here`)
+    if (!r) {
+      throw new StateSyncError(
+        'ERR_STATE_SYNC_NOT_SERVED',
+        `no validator-set record of block ${height} here`,
+      )
+    }
     return rlpEncode([r.value, r.proof])
   })
 }
@@ -298,109 +282,4 @@ export async function fetchBftHistory(o: {
     { from: Number(lowest), to: Number(base - 1n), boundaries: bounds.map(Number) },
     'state sync: blocks and validator sets below the snapshot fetched and verified',
   )
-}
-
-/**
- * Commits, before the BFT engine starts, the blocks after the head that peers certified and the
- * 2-chain rule makes final: every block must name the previous one and carry its valid quorum
- * certificate; a block is final when its child is certified and of the next round. Stops when
- * the peers are less than an epoch ahead (the engine verifies proposals of the next epoch only
- * once the boundary that records its set is committed, and syncs the rest itself). Returns the
- * number of blocks committed.
- */
-export async function bftCatchUp(o: {
-  p2p: P2PNode
-  chain: LedgerChain
-  logger: Logger
-  signal?: () => boolean
-}): Promise<number> {
-  const { p2p, chain, logger } = o
-  const L = chain.epochLength
-  const sets = new Map<bigint, ConsensusValidatorSet>()
-  const setOf = async (epoch: bigint): Promise<ConsensusValidatorSet | undefined> => {
-    const source = epoch === 0n ? 0n : epoch - 1n
-    // a set recorded above the committed head is not known yet
-    if (source * L > chain.head().height) return undefined
-    let s = sets.get(epoch)
-    if (!s) {
-      s = await chain.validatorSet(source)
-      sets.set(epoch, s)
-    }
-    return s
-  }
-  let committed = 0
-  for (let round = 0; round < 10_000 && !o.signal?.(); round++) {
-    const head = chain.head()
-    let best: { peer: PeerId; height: bigint } | undefined
-    for (const peer of [...p2p.peers()].sort()) {
-      try {
-        const s = await p2p.requestStatus(peer)
-        if (s.headHeight > head.height && (!best || s.headHeight > best.height))
-          best = { peer, height: s.headHeight }
-      } catch {
-        // peer gone
-      }
-    }
-    // within an epoch of the peers the engine verifies their proposals and syncs the rest itself
-    if (!best || best.height < head.height + L) break
-    let res: { blocks: Uint8Array[] }
-    try {
-      res = await p2p.requestBlocks(best.peer, { fromHeight: head.height + 1n, count: BATCH })
-    } catch (e) {
-      logger.debug?.({ err: (e as Error).message }, 'bft catch-up: request failed')
-      break
-    }
-    const headBlock = await chain.getBlockByHeight(head.height)
-    const rounds: bigint[] = [
-      head.height === 0n || !headBlock ? 0n : decodeBftHeaderData(headBlock.header.consensus).round,
-    ]
-    const blocks: Block[] = []
-    let prev = head
-    let prevHash = blockHash(head)
-    for (const bytes of res.blocks) {
-      let block: Block
-      try {
-        block = decodeBlock(bytes)
-        const h = block.header
-        if (h.height !== prev.height + 1n || !equalBytes(h.parentHash, prevHash)) break
-        const data = decodeBftHeaderData(h.consensus)
-        if (data.epoch !== bftEpochOf(h.height, L)) break
-        const qc = data.parentQC
-        if (!equalBytes(qc.blockHash, prevHash) || qc.height !== prev.height) break
-        if (qc.round === 0n) {
-          if (prev.height !== 0n) break
-        } else {
-          if (qc.epoch !== bftEpochOf(qc.height, L) || qc.round !== rounds[rounds.length - 1]) break
-          const set = await setOf(qc.epoch)
-          if (!set || !verifyQuorumCertificate(qc, set, { memoise: true })) break
-        }
-        rounds.push(data.round)
-      } catch {
-        break
-      }
-      blocks.push(block)
-      prev = block.header
-      prevHash = blockHash(block.header)
-    }
-    // blocks[i] is certified when blocks[i + 1] is here; final when blocks[i + 1] is certified
-    // too (blocks[i + 2] is here) and of the next round: commit blocks[0..i]
-    let final = -1
-    for (let i = 0; i + 2 < blocks.length; i++) {
-      if (rounds[i + 2] === rounds[i + 1] + 1n) final = i
-    }
-    if (final < 0) break
-    for (const b of blocks.slice(0, final + 1)) {
-      await chain.commitBlock(b)
-      committed++
-    }
-    logger.info(
-      { height: Number(chain.head().height), peerHead: Number(best.height) },
-      'bft catch-up: committed to',
-    )
-  }
-  logger.info(
-    { height: Number(chain.head().height), committed },
-    'bft catch-up: done, consensus follows from here',
-  )
-  return committed
 }

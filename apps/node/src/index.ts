@@ -4,7 +4,7 @@
 export * from './accounts.js'
 // Ledger-backed ConsensusChain and RPC backend
 export * from './backend.js'
-// BFT state sync: validator sets below the snapshot (proven), catch-up before the engine
+// BFT state sync: validator sets below the snapshot (proven)
 export * from './bft-state-sync.js'
 // Block sync (dev, poa, pow) and the history below a snapshot
 export * from './block-sync.js'

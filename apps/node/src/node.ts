@@ -38,12 +38,7 @@ import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
-import {
-  bftCatchUp,
-  fetchBftHistory,
-  ProvenValidatorSets,
-  serveValidatorSetProofs,
-} from './bft-state-sync.js'
+import { fetchBftHistory, ProvenValidatorSets, serveValidatorSetProofs } from './bft-state-sync.js'
 import { BlockSync, backfillHistory } from './block-sync.js'
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE, type NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
@@ -421,12 +416,6 @@ export class AureonNode {
     if (rpc) {
       const url = await rpc.listen()
       logger.info({ url }, 'RPC listening')
-    }
-    if (p2p && engineName === 'bft' && chainStore.baseHeight() > 0n) {
-      // started from a snapshot: commit the final blocks peers hold first, so the engine starts
-      // within the current epoch (it verifies proposals with the sets of recent epochs only)
-      await p2p.waitForPeers(1, { timeoutMs: cfg.sync.timeout }).catch(() => undefined)
-      await bftCatchUp({ p2p, chain, logger, signal: () => node.stopping !== undefined })
     }
     if (p2p && engineName === 'bft' && cfg.p2p.bootstrap.length > 0) {
       // Rounds that start before a quorum of peers is connected only time out (and back off):

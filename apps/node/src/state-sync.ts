@@ -28,7 +28,7 @@ import {
   rlpDecodeStrict,
   rlpEncode,
 } from '@aureon/ledger'
-import type { P2PNode, PeerId } from '@aureon/p2p'
+import { P2PError, P2PErrorCode, type P2PNode, type PeerId } from '@aureon/p2p'
 import {
   chunkFileName,
   createMultiSourceChunkSource,
@@ -67,6 +67,20 @@ export class StateSyncError extends Error {
 }
 
 /**
+ * Decodes a request a peer sent to one of the node's handlers: a malformed one is refused with
+ * P2PError `ERR_INVALID_REQUEST` (the p2p layer answers with an error frame and penalizes the peer).
+ */
+export function decodePeerRequest<T>(what: string, decode: () => T): T {
+  try {
+    return decode()
+  } catch (e) {
+    throw new P2PError(P2PErrorCode.INVALID_REQUEST, `invalid ${what}: ${(e as Error).message}`, {
+      cause: e,
+    })
+  }
+}
+
+/**
  * Serves this node's snapshot folders (those with their block H) to state-syncing peers.
  * Returns the unregister function.
  */
@@ -93,14 +107,18 @@ export async function serveSnapshots(
       return rlpEncode(offers)
     }),
     p2p.handle(CHUNK_PROTOCOL, async (req) => {
-      const f = expectList(rlpDecodeStrict(req, 64, 'chunk request'), 2, 'chunk request')
-      const height = decodeUint(f[0], 'height')
-      const index = decodeSmall(f[1], 'index')
+      const { height, index } = decodePeerRequest('chunk request', () => {
+        const f = expectList(rlpDecodeStrict(req, 64, 'chunk request'), 2, 'chunk request')
+        return { height: decodeUint(f[0], 'height'), index: decodeSmall(f[1], 'index') }
+      })
       const dir = join(snapshotsDir, snapshotFolderName(height))
       try {
         return new Uint8Array(await readFile(join(dir, chunkFileName(index))))
       } catch {
-        throw new Error(`no chunk ${index} of a snapshot at height ${height}`)
+        throw new StateSyncError(
+          'ERR_STATE_SYNC_NOT_SERVED',
+          `no chunk ${index} of a snapshot at height ${height} here`,
+        )
       }
     }),
   ])

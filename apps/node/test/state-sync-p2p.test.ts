@@ -6,10 +6,12 @@
 import { join } from 'node:path'
 import { bytesToHex } from '@aureon/crypto'
 import {
+  bigintToBytes,
   createGenesis,
   type GenesisConfig,
   genesisParams,
   openChainStore,
+  rlpEncode,
   StateProcessor,
 } from '@aureon/ledger'
 import { createP2PNode, type P2PNode } from '@aureon/p2p'
@@ -19,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { defaultSyncConfig } from '../src/config.js'
 import { createLogger } from '../src/logger.js'
 import { writeAnchorBlock } from '../src/snapshot-anchor.js'
-import { serveSnapshots, stateSync } from '../src/state-sync.js'
+import { CHUNK_PROTOCOL, serveSnapshots, stateSync } from '../src/state-sync.js'
 import { alice, aliceTransfer } from './chain-fixture.js'
 import { removeDir, tempDir } from './helpers.js'
 
@@ -115,6 +117,20 @@ describe('[state sync]: two in-process peers serve a snapshot, a third syncs it'
     expect(r.manifest.chunks.length).toBeGreaterThanOrEqual(2)
     // both peers served chunks (requests go to peer i mod 2 first)
     expect(servers.every((s) => s.stats().requestsServed >= 2)).toBe(true)
+
+    // a malformed or unknown request gets a refusal, and the server keeps serving
+    const peer = servers[0]!.addresses()[0]!.split('/p2p/')[1]!
+    const ask = (req: Uint8Array) => client.request(peer, CHUNK_PROTOCOL, req)
+    for (const bad of [new Uint8Array([0xff, 1]), rlpEncode([]), rlpEncode([[], []])]) {
+      await expect(ask(bad)).rejects.toMatchObject({
+        code: 'ERR_REMOTE_ERROR',
+        message: expect.stringContaining('invalid chunk request'),
+      })
+    }
+    await expect(ask(rlpEncode([bigintToBytes(9n), bigintToBytes(0n)]))).rejects.toMatchObject({
+      message: expect.stringContaining('no chunk 0 of a snapshot at height 9'),
+    })
+    expect((await ask(rlpEncode([bigintToBytes(1n), bigintToBytes(0n)]))).length).toBeGreaterThan(0)
 
     // baseline: the same folder imported directly
     const t1 = performance.now()
