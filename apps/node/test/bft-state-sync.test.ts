@@ -10,7 +10,7 @@ import {
   VALIDATOR_SET_KEY,
 } from '@aureon/ledger'
 import { createStateTree } from '@aureon/merkle'
-import { type BatchOp, createMemoryStore } from '@aureon/storage'
+import { createMemoryStore } from '@aureon/storage'
 import { describe, expect, it } from 'vitest'
 import {
   neededBoundaries,
@@ -20,6 +20,7 @@ import {
 } from '../src/bft-state-sync.js'
 import { networkGenesis, newValidatorKeys } from '../src/genesis-gen.js'
 import { LedgerChain } from '../src/ledger-chain.js'
+import { anchorCopy } from './chain-fixture.js'
 
 const genesisConfig = networkGenesis({
   chainId: 77,
@@ -124,18 +125,7 @@ describe('[bft state sync]: validator-set proofs', () => {
       await srcChain.commitBlock(ex.block)
     }
     // anchor a fresh store at block 6 (state copied), with genesis
-    const db = createMemoryStore()
-    const store = await openChainStore({ db })
-    const next = store.nextNamespaces()
-    const ops: BatchOp[] = []
-    for await (const [key, value] of src.store.stateDb.iterate())
-      ops.push({ type: 'put', key, value })
-    await db.namespace(next.state).batch(ops)
-    await store.anchor({
-      stateNamespace: next.state,
-      block: (await src.store.getBlockByHeight(6n))!,
-      genesis: src.genesis,
-    })
+    const { db, store } = await anchorCopy(src.store, 6n)
     await store.backfill([
       (await src.store.getBlockByHeight(4n))!,
       (await src.store.getBlockByHeight(5n))!,

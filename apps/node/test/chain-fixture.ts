@@ -1,6 +1,7 @@
 /** An in-process ledger chain on a memory store (LedgerChain + ChainStore + pool), for unit tests. */
 import { bytesToHex } from '@aureon/crypto'
 import {
+  type ChainStore,
   createGenesis,
   createTxPool,
   type GenesisConfig,
@@ -10,7 +11,7 @@ import {
   signTransaction,
   TxKind,
 } from '@aureon/ledger'
-import { createMemoryStore, type KVStore } from '@aureon/storage'
+import { type BatchOp, createMemoryStore, type KVStore } from '@aureon/storage'
 import { devAccounts } from '../src/accounts.js'
 import { LedgerChain } from '../src/ledger-chain.js'
 
@@ -76,4 +77,23 @@ export async function sealBlock(c: Fixture, nonces: bigint[]) {
   })
   await c.chain.commitBlock(ex.block)
   return ex.block
+}
+
+/**
+ * A fresh store anchored at block `height` of `src` (its state copied in, genesis kept), as a
+ * node started from a snapshot of that block would hold it.
+ */
+export async function anchorCopy(src: ChainStore, height: bigint) {
+  const db = createMemoryStore()
+  const store = await openChainStore({ db })
+  const next = store.nextNamespaces()
+  const ops: BatchOp[] = []
+  for await (const [key, value] of src.stateDb.iterate()) ops.push({ type: 'put', key, value })
+  await db.namespace(next.state).batch(ops)
+  await store.anchor({
+    stateNamespace: next.state,
+    block: (await src.getBlockByHeight(height))!,
+    genesis: (await src.getBlockByHeight(0n))!,
+  })
+  return { db, store }
 }

@@ -1,7 +1,6 @@
-import { openChainStore, transactionHash } from '@aureon/ledger'
-import { type BatchOp, createMemoryStore } from '@aureon/storage'
+import { transactionHash } from '@aureon/ledger'
 import { describe, expect, it } from 'vitest'
-import { alice, sealBlock, setup } from './chain-fixture.js'
+import { alice, anchorCopy, sealBlock, setup } from './chain-fixture.js'
 
 describe('[LedgerChain]: rollbackTo (reorgs)', () => {
   it('moves the head back, restores its state, returns abandoned transactions to the pool, and extends again', async () => {
@@ -33,19 +32,7 @@ describe('[LedgerChain]: rollbackTo (reorgs)', () => {
   it('refuses validator sets recorded below the history of a chain anchored at a snapshot', async () => {
     const src = await setup()
     for (let n = 0n; n < 5n; n++) await sealBlock(src, [n])
-    const db = createMemoryStore()
-    const store = await openChainStore({ db })
-    const next = store.nextNamespaces()
-    const ops: BatchOp[] = []
-    for await (const [key, value] of src.store.stateDb.iterate())
-      ops.push({ type: 'put', key, value })
-    await db.namespace(next.state).batch(ops)
-    const g = await src.chain.getBlockByHeight(0n)
-    await store.anchor({
-      stateNamespace: next.state,
-      block: (await src.chain.getBlockByHeight(5n))!,
-      genesis: g,
-    })
+    const { db } = await anchorCopy(src.store, 5n)
     const anchored = await setup(db)
     expect(anchored.chain.head().height).toBe(5n)
     // epoch 1's set was recorded at block 2 (epochLength 2), which this node never had
