@@ -39,6 +39,32 @@ function refusal(bytes: Uint8Array): RuntimeError {
 }
 
 describe('[instrumentContract]: refused modules name the rule', () => {
+  it('a corrupted or cut module is instrumented to valid code or refused with a code (property)', async () => {
+    const good = await exampleContract('counter.wat')
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), {
+          maxLength: 4,
+        }),
+        fc.nat(good.length),
+        (edits, cut) => {
+          const bad = good.slice(0, Math.max(8, cut))
+          for (const [at, v] of edits) if (at < bad.length) bad[at] = v
+          let out: Uint8Array
+          try {
+            out = instrumentContract(bad).code
+          } catch (e) {
+            expect(isRuntimeError(e), String(e)).toBe(true)
+            expect((e as RuntimeError).code).toMatch(/^ERR_/)
+            return
+          }
+          expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true)
+        },
+      ),
+      { numRuns: 400 },
+    )
+  })
+
   it('refuses float instructions with the function index and opcode', async () => {
     const e = refusal(
       await wat(`(module ${MEM}
