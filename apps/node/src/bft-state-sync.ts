@@ -11,6 +11,7 @@ import {
   expectList,
   rlpDecodeStrict,
   rlpEncode,
+  u64be,
   VALIDATOR_SET_KEY,
 } from '@aureon/ledger'
 import { createStateTree, verifyProof } from '@aureon/merkle'
@@ -50,12 +51,6 @@ export function neededBoundaries(h: bigint, epochLength: bigint): bigint[] {
   return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
-function u64(n: bigint): Uint8Array {
-  const b = new Uint8Array(8)
-  new DataView(b.buffer).setBigUint64(0, n)
-  return b
-}
-
 export interface ProvenRecord {
   height: bigint
   /** The encoded validator set (the raw state record). */
@@ -78,7 +73,7 @@ export class ProvenValidatorSets {
     const ns = new TextEncoder().encode(this.chain.namespaces().chain)
     const k = new Uint8Array(ns.length + 9)
     k.set(ns)
-    k.set(u64(height), ns.length + 1)
+    k.set(u64be(height), ns.length + 1)
     return k
   }
 

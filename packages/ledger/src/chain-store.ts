@@ -90,7 +90,7 @@ function prefixed(p: string, b: Uint8Array): Uint8Array {
 }
 
 function heightKey(h: bigint): Uint8Array {
-  return prefixed('H', u64(h))
+  return prefixed('H', u64be(h))
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -134,7 +134,8 @@ function decodeLive(v: Uint8Array): ChainNamespaces {
   }
 }
 
-function u64(h: bigint): Uint8Array {
+/** 8 bytes, big-endian: the height part of the store's keys (sorts in height order). */
+export function u64be(h: bigint): Uint8Array {
   const b = new Uint8Array(8)
   new DataView(b.buffer).setBigUint64(0, h)
   return b
@@ -258,7 +259,7 @@ export class ChainStore implements ChainStoreInterface {
     }
     const hash = blockHash(block.header)
     put(HEAD_KEY, hash)
-    put(BASE_KEY, u64(block.header.height))
+    put(BASE_KEY, u64be(block.header.height))
     const live: ChainNamespaces = {
       state: opts.stateNamespace,
       chain: next.chain,
