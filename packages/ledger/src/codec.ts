@@ -22,24 +22,30 @@ export function bigintToBytes(n: bigint): Uint8Array {
   if (n < 0n) throw new LedgerError(LedgerErrorCode.INVALID_FIELD, `negative integer ${n}`)
   if (n === 0n) return EMPTY
   if (n < 256n) return Uint8Array.of(Number(n))
-  if (n <= MAX_SAFE) {
-    // exact in a double: byte arithmetic on a number (no hex string)
-    let x = Number(n)
-    let len = 0
-    for (let y = x; y >= 1; y = Math.floor(y / 256)) len++
-    const out = new Uint8Array(len)
-    for (let i = len - 1; i >= 0; i--) {
-      out[i] = x % 256
-      x = Math.floor(x / 256)
-    }
-    return out
+  if (n <= U64_MAX) {
+    // u64 fast path in 32-bit integer arithmetic (no hex string, no float)
+    const hi = Number(n >> 32n) >>> 0
+    const lo = Number(n & 0xffffffffn) >>> 0
+    const full = Uint8Array.of(
+      hi >>> 24,
+      hi >>> 16,
+      hi >>> 8,
+      hi,
+      lo >>> 24,
+      lo >>> 16,
+      lo >>> 8,
+      lo,
+    )
+    let start = 0
+    while (full[start] === 0) start++
+    return full.slice(start)
   }
   let hex = n.toString(16)
   if (hex.length & 1) hex = `0${hex}`
   return Uint8Array.from(Buffer.from(hex, 'hex'))
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const U64_MAX = 0xffff_ffff_ffff_ffffn
 
 /** Big-endian bytes to bigint (no canonical check; see `decodeUint`). */
 export function bytesToBigint(b: Uint8Array): bigint {

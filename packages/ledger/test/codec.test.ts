@@ -30,7 +30,7 @@ describe('[codec]: integers', () => {
     )
     // the small-number path and its boundary
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 1n << 60n }), (n) => {
+      fc.property(fc.bigInt({ min: 0n, max: 1n << 70n }), (n) => {
         const hex =
           n === 0n
             ? ''
@@ -38,8 +38,18 @@ describe('[codec]: integers', () => {
         expect(Buffer.from(bigintToBytes(n)).toString('hex')).toBe(hex)
       }),
     )
-    for (const n of [255n, 256n, 65_535n, 65_536n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n]) {
+    for (const n of [
+      255n,
+      256n,
+      65_535n,
+      65_536n,
+      2n ** 32n,
+      2n ** 53n + 1n,
+      2n ** 64n - 1n,
+      2n ** 64n,
+    ]) {
       expect(bytesToBigint(bigintToBytes(n))).toBe(n)
+      expect(bigintToBytes(n)[0]).not.toBe(0)
     }
     expect(bigintToBytes(0n).length).toBe(0)
     expect(() => bigintToBytes(-1n)).toThrow(LedgerError)
