@@ -32,6 +32,14 @@ describe('[BFT]: happy path', () => {
     const data = decodeBftHeaderData(b?.header.consensus ?? new Uint8Array())
     expect(data.parentQC.height).toBe(4n)
     expect(data.vrfProof.length).toBe(80)
+    // per-round state is pruned as the root advances: a long-running node does not grow
+    const internal = e as unknown as {
+      verifiedQCs: Map<string, bigint>
+      formed: Map<string, bigint>
+    }
+    const oldest = (m: Map<string, bigint>) => Math.min(...[...m.values()].map(Number))
+    expect(oldest(internal.verifiedQCs)).toBeGreaterThanOrEqual(Number(e.currentRound()) - 12)
+    expect(oldest(internal.formed)).toBeGreaterThanOrEqual(Number(e.currentRound()) - 4)
   })
 
   it('votes and commit votes reach every validator: commit 3 one-way delays after the proposal', async () => {

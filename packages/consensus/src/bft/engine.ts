@@ -192,7 +192,8 @@ export class BftEngine implements ConsensusEngine {
   private readonly timeouts = new Map<string, Map<number, TimeoutMessage>>()
   private readonly seenProposals = new Map<string, ProposalMessage & { hash: Uint8Array }>()
   private readonly seenVotes = new Map<string, VoteMessage>()
-  private readonly verifiedQCs = new Set<string>()
+  /** QCs verified here (encoded, hex) with their round; pruned as the committed root advances. */
+  private readonly verifiedQCs = new Map<string, bigint>()
   /** Certificates already formed, by key, with their round (pruned as rounds advance). */
   private readonly formed = new Map<string, bigint>()
 
@@ -425,7 +426,7 @@ export class BftEngine implements ConsensusEngine {
     if (qc.epoch !== this.epochOf(qc.height)) return false
     const info = await this.epochInfo(qc.epoch)
     const ok = verifyQuorumCertificate(qc, info.set, { memoise: true })
-    if (ok) this.verifiedQCs.add(k)
+    if (ok) this.verifiedQCs.set(k, qc.round)
     return ok
   }
 
@@ -821,12 +822,6 @@ export class BftEngine implements ConsensusEngine {
   }
 
   /**
-   * Optional mapping validator address -> peer id. Unused since votes are broadcast to every
-   * validator; kept so that code setting it keeps compiling.
-   */
-  peerOf?: (address: Uint8Array) => PeerId | undefined
-
-  /**
    * Adds a signature share to a bucket without checking it (shares are checked in aggregate
    * when a quorum is reached). A second, different share from the same signer is resolved by
    * checking both and keeping the valid one.
@@ -913,7 +908,7 @@ export class BftEngine implements ConsensusEngine {
       signers: makeBitmap(idx, info.set.validators.length),
       signature,
     }
-    this.verifiedQCs.add(hex(encodeQC(qc)))
+    this.verifiedQCs.set(hex(encodeQC(qc)), qc.round)
     await this.processQC(qc)
   }
 
@@ -1062,6 +1057,7 @@ export class BftEngine implements ConsensusEngine {
     for (const [k, v] of this.seenVotes)
       if (v.round + 8n < this.root.round) this.seenVotes.delete(k)
     for (const [k, h] of this.commitQuorums) if (h <= this.root.height) this.commitQuorums.delete(k)
+    for (const [k, r] of this.verifiedQCs) if (r + 8n < this.root.round) this.verifiedQCs.delete(k)
   }
 
   private emitCommit(block: Block, hash = this.chain.blockHash(block.header)): void {

@@ -144,17 +144,6 @@ export class BftSimulation {
       baseTimeout: this.opts.baseTimeout ?? 1000,
       byzantine: node.byzantine ? { equivocate: true } : undefined,
     })
-    const byAddr = new Map(
-      this.nodes.length === this.opts.validators
-        ? this.nodes.map((n) => [
-            Buffer.from(this.validators[n.index].address).toString('hex'),
-            n.id,
-          ])
-        : [],
-    )
-    engine.peerOf = (a) =>
-      byAddr.get(Buffer.from(a).toString('hex')) ??
-      this.nodes.find((n) => Buffer.compare(this.validators[n.index].address, a) === 0)?.id
     engine.on('commit', (ev) => node.commits.push(ev))
     engine.on('error', (e) => {
       throw e
