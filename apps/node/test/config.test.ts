@@ -81,3 +81,20 @@ describe('[config]: defaults, TOML file, flags', () => {
     expect(() => loadNodeConfig({ flags: { 'sync.trustedBlockHash': '0x12' } })).toThrow(/32 bytes/)
   })
 })
+
+describe('[cli flags]: a bad flag is refused with ERR_CONFIG', () => {
+  it('init and keys new refuse out-of-range flags with a coded error', async () => {
+    const { initHandler } = await import('../src/cmds/init/handler.js')
+    const { keysNew } = await import('../src/cmds/keys/handler.js')
+    const dir = tempDir('cli-flags')
+    const out = join(dir, 'x')
+    await expect(
+      initHandler({ validators: '0', engine: 'bft', out } as never, true),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG', message: '--validators must be 1..100' })
+    await expect(
+      initHandler({ validators: '2', engine: 'nope', out } as never, true),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG' })
+    await expect(keysNew({ out, type: 'rsa' })).rejects.toBeInstanceOf(ConfigError)
+    removeDir(dir)
+  })
+})

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { addressToHex, bytesToHex } from '@aureon/crypto'
 import { devAccounts, devValidatorKey } from '../../accounts.js'
-import { loadNodeConfig } from '../../config.js'
+import { ConfigError, loadNodeConfig } from '../../config.js'
 import { DEV_BALANCE, devGenesis } from '../../genesis-gen.js'
 import { dottedFlags, readGenesis, runNodeUntilSignal } from '../shared.js'
 import type { DevOptions } from './options.js'
@@ -13,10 +13,10 @@ export async function devHandler(opts: DevOptions): Promise<void> {
   mkdirSync(dataDir, { recursive: true })
   const count = Number(opts.accounts)
   if (!Number.isInteger(count) || count < 1 || count > 1000)
-    throw new Error('--accounts must be 1..1000')
+    throw new ConfigError('--accounts must be 1..1000')
   const blockTime = Number(opts.blockTime)
   if (!Number.isInteger(blockTime) || blockTime < 0)
-    throw new Error('--block-time must be a whole number of ms (0 = automine)')
+    throw new ConfigError('--block-time must be a whole number of ms (0 = automine)')
   const accounts = devAccounts(count)
   const genesisPath = join(dataDir, 'genesis.json')
   if (!existsSync(genesisPath)) {

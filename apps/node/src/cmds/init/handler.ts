@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { addressToHex, writeKeyFile } from '@aureon/crypto'
 import { peerIdFromSecretKey } from '@aureon/p2p'
 import { stringify as toTOML } from 'smol-toml'
+import { ConfigError } from '../../config.js'
 import { networkGenesis, newValidatorKeys } from '../../genesis-gen.js'
 import { passphrase } from '../keys/handler.js'
 import type { InitOptions } from './options.js'
@@ -16,12 +17,12 @@ export interface InitResult {
 /** `aureon init`: genesis.json, validator keys and one config.toml per validator. */
 export async function initHandler(opts: InitOptions, quiet = false): Promise<InitResult> {
   const n = Number(opts.validators)
-  if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error('--validators must be 1..100')
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new ConfigError('--validators must be 1..100')
   if (!['bft', 'poa', 'pow', 'dev'].includes(opts.engine))
-    throw new Error('--engine must be bft, poa, pow or dev')
+    throw new ConfigError('--engine must be bft, poa, pow or dev')
   const dir = resolve(opts.out)
   if (existsSync(dir) && readdirSync(dir).length && !opts.force) {
-    throw new Error(`${dir} is not empty (use --force to overwrite)`)
+    throw new ConfigError(`${dir} is not empty (use --force to overwrite)`)
   }
   mkdirSync(dir, { recursive: true })
   const keys = newValidatorKeys(n)

@@ -1,4 +1,5 @@
 import { bls, ed25519, hexToBytes, type KeyType, readKeyFile, writeKeyFile } from '@aureon/crypto'
+import { ConfigError } from '../../config.js'
 
 /** The passphrase of key files: from AUREON_PASSPHRASE when set (never a flag: flags leak to ps). */
 export function passphrase(): string | undefined {
@@ -6,7 +7,8 @@ export function passphrase(): string | undefined {
 }
 
 function keyType(t: string): KeyType {
-  if (t !== 'ed25519' && t !== 'bls') throw new Error(`--type must be ed25519 or bls, got ${t}`)
+  if (t !== 'ed25519' && t !== 'bls')
+    throw new ConfigError(`--type must be ed25519 or bls, got ${t}`)
   return t
 }
 

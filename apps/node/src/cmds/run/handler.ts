@@ -1,6 +1,6 @@
 import { readKeyFile } from '@aureon/crypto'
 import { type NodeKey, nodeKeyFromSecret } from '../../accounts.js'
-import { loadNodeConfig } from '../../config.js'
+import { ConfigError, loadNodeConfig } from '../../config.js'
 import { passphrase } from '../keys/handler.js'
 import { dottedFlags, readGenesis, runNodeUntilSignal } from '../shared.js'
 import type { RunOptions } from './options.js'
@@ -9,11 +9,11 @@ import type { RunOptions } from './options.js'
 export async function loadNodeKey(key: string, blsKey: string): Promise<NodeKey | undefined> {
   if (!key) return undefined
   const ed = await readKeyFile(key, { passphrase: passphrase() })
-  if (ed.type !== 'ed25519') throw new Error(`${key} is not an ed25519 key file`)
+  if (ed.type !== 'ed25519') throw new ConfigError(`${key} is not an ed25519 key file`)
   let blsSecret: Uint8Array | undefined
   if (blsKey) {
     const b = await readKeyFile(blsKey, { passphrase: passphrase() })
-    if (b.type !== 'bls') throw new Error(`${blsKey} is not a BLS key file`)
+    if (b.type !== 'bls') throw new ConfigError(`${blsKey} is not a BLS key file`)
     blsSecret = b.secretKey
   }
   return nodeKeyFromSecret(ed.secretKey, blsSecret)

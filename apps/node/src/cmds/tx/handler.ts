@@ -16,13 +16,15 @@ import {
   type UnsignedTransaction,
 } from '@aureon/ledger'
 import { createClient, type RPCClient } from '@aureon/rpc'
+import { ConfigError } from '../../config.js'
 import { passphrase } from '../keys/handler.js'
 import type { TxCommonOptions } from './options.js'
 
 type KindFields = Record<string, unknown> & { kind: number }
 
 function amount(s: string, what: string): bigint {
-  if (!/^[0-9]+$/.test(s)) throw new Error(`${what} must be a whole number of base units, got ${s}`)
+  if (!/^[0-9]+$/.test(s))
+    throw new ConfigError(`${what} must be a whole number of base units, got ${s}`)
   return BigInt(s)
 }
 
@@ -38,7 +40,7 @@ export async function sendTx(
 ): Promise<unknown> {
   const key = await readKeyFile(opts.key, { passphrase: passphrase() })
   if (key.type !== 'ed25519')
-    throw new Error(`${opts.key} is a ${key.type} key; transactions are signed with ed25519`)
+    throw new ConfigError(`${opts.key} is a ${key.type} key; transactions are signed with ed25519`)
   const rpc = client ?? createClient({ url: opts.rpc })
   const head = await rpc.getHead()
   const from = addressToHex(key.address!)
@@ -122,7 +124,7 @@ export async function txStake(opts: TxCommonOptions & { amount: string; blsKey?:
   const fields: KindFields = { kind: TxKind.Stake, amount: amount(opts.amount, '--amount') }
   if (opts.blsKey) {
     const k = await readKeyFile(opts.blsKey, { passphrase: passphrase() })
-    if (k.type !== 'bls') throw new Error(`${opts.blsKey} is not a BLS key file`)
+    if (k.type !== 'bls') throw new ConfigError(`${opts.blsKey} is not a BLS key file`)
     fields.blsPublicKey = k.publicKey
     fields.blsPop = bls.popProve(k.secretKey)
   }
