@@ -16,7 +16,7 @@
  * `commitBlock` writes all of that AND the state's trie nodes in ONE atomic batch: after a crash
  * the store holds the previous block or the new one, never a mix.
  */
-import type { BatchOp, KVStore } from '@aureon/storage'
+import { type BatchOp, clearStore, type KVStore } from '@aureon/storage'
 import { blockHash, decodeBlock, decodeReceipt, encodeBlock, encodeReceipt } from './block.js'
 import {
   bigintToBytes,
@@ -97,16 +97,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
-}
-
-/** Deletes every key of `store` (not of its sub-namespaces). */
-async function clearStore(store: KVStore): Promise<void> {
-  for (;;) {
-    const keys: Uint8Array[] = []
-    for await (const [k] of store.iterate({ limit: 10_000 })) keys.push(k)
-    if (keys.length === 0) return
-    await store.batch(keys.map((key) => ({ type: 'del' as const, key })))
-  }
 }
 
 /**
