@@ -466,6 +466,17 @@ export interface ChainStoreInterface {
   readonly stateDb: KVStore
   head(): BlockHeader | undefined
   headHash(): Uint8Array | undefined
+  /**
+   * Where this store's history starts: 0 for a chain run from genesis, H for a chain anchored at
+   * a snapshot of block H (its state starts there; blocks 1..H-1 are absent by design, apart
+   * from any recent ones backfilled for consensus). Reorgs (`rollbackTo`) never go below it.
+   */
+  baseHeight(): bigint
+  /**
+   * True if `height` lies in the gap below the base (0 < height < baseHeight()): a block this
+   * store does not keep because it started from a snapshot. Genesis (0) is never below the base.
+   */
+  isBelowBase(height: bigint): boolean
   getBlockByHeight(height: bigint): Promise<Block | undefined>
   getBlockByHash(hash: Uint8Array): Promise<Block | undefined>
   getHeader(height: bigint): Promise<BlockHeader | undefined>

@@ -7,7 +7,7 @@ import { createGenesis } from '../src/genesis.js'
 import { StateProcessor } from '../src/processor.js'
 import { CODE_NAMESPACE, createWorldState } from '../src/state.js'
 import { transactionHash } from '../src/tx.js'
-import type { Block, GenesisConfig, Receipt } from '../src/types.js'
+import type { Block, ChainStoreInterface, GenesisConfig, Receipt } from '../src/types.js'
 import { key, transfer } from './helpers.js'
 
 const keys = [1, 2, 3].map(key)
@@ -272,5 +272,45 @@ describe('[ChainStore]: rollbackTo', () => {
     await empty.anchor({ stateNamespace: next.state, block: src.blocks[2], genesis: src.blocks[0] })
     await expect(empty.rollbackTo(1n)).rejects.toThrow(/history starts at 2/)
     expect((await empty.rollbackTo(2n)).removed).toEqual([])
+  })
+})
+
+/** What code typed on the interface (not the class) learns about where the chain starts. */
+function history(chain: ChainStoreInterface, probe: bigint[]) {
+  return { base: chain.baseHeight(), below: probe.filter((h) => chain.isBelowBase(h)) }
+}
+
+describe('[ChainStoreInterface]: baseHeight and isBelowBase', () => {
+  it('a chain from genesis starts at 0 and has no height below its base', async () => {
+    const src = await build(2)
+    expect(history(src.chain, [0n, 1n, 2n, 3n, 1_000_000n])).toEqual({ base: 0n, below: [] })
+    // an empty store too
+    expect(history(await openChainStore({ db: createMemoryStore() }), [0n, 1n])).toEqual({
+      base: 0n,
+      below: [],
+    })
+  })
+
+  it('a chain anchored at 1,000,000 starts there; genesis and the head are not below it; backfill does not move it', async () => {
+    const src = await build(3)
+    const db = createMemoryStore()
+    const chain = await openChainStore({ db })
+    const next = chain.nextNamespaces()
+    await copyState(src.chain.stateDb, db.namespace(next.state))
+    const H = 1_000_000n
+    const at = (b: Block, height: bigint, parentHash: Uint8Array): Block => ({
+      ...b,
+      header: { ...b.header, height, parentHash },
+    })
+    const below = at(src.blocks[2], H - 1n, blockHash(src.blocks[1].header))
+    const anchorBlock = at(src.blocks[3], H, blockHash(below.header))
+    await chain.anchor({ stateNamespace: next.state, block: anchorBlock, genesis: src.blocks[0] })
+    const probe = [0n, 1n, H - 1n, H, H + 1n]
+    expect(history(chain, probe)).toEqual({ base: H, below: [1n, H - 1n] })
+    expect(await chain.backfill([below])).toBe(1)
+    expect(await chain.getBlockByHeight(H - 1n)).toEqual(below)
+    const reopened = await openChainStore({ db })
+    expect(history(reopened, probe)).toEqual({ base: H, below: [1n, H - 1n] })
+    await expect(reopened.rollbackTo(H - 1n)).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
   })
 })
