@@ -11,6 +11,11 @@ export const ConsensusErrorCode = {
   UNKNOWN_PARENT: 'ERR_UNKNOWN_PARENT',
   /** A message's epoch needs a validator set recorded at a boundary block not committed here. */
   EPOCH_NOT_FINAL: 'ERR_EPOCH_NOT_FINAL',
+  /**
+   * A block, reorg or rule needs history below the chain's base: the chain started from a
+   * snapshot at that height, so forks at or below it cannot be followed.
+   */
+  BELOW_BASE: 'ERR_BELOW_BASE',
   NOT_AUTHORITY: 'ERR_NOT_AUTHORITY',
   INSUFFICIENT_WORK: 'ERR_INSUFFICIENT_WORK',
   INVALID_CONFIG: 'ERR_INVALID_CONFIG',

@@ -36,6 +36,8 @@ export abstract class ForkChoiceEngine {
   /** Blocks waiting for their parent, by parent hash. */
   protected readonly orphans = new Map<string, Block[]>()
   protected headHash = ''
+  /** See {@link baseHeight}; set by `initTree`. */
+  protected base = 0n
   protected running = false
   protected queue: Promise<void> = Promise.resolve()
   private unsub: (() => void)[] = []
@@ -55,23 +57,55 @@ export abstract class ForkChoiceEngine {
   /** Checks engine rules of `block` on `parent`; returns the block's weight. */
   protected abstract checkRules(block: Block, parent: ForkNode): Promise<bigint>
 
+  /**
+   * Builds the tree from the committed chain: walks DOWN from the head along parent hashes while
+   * the blocks are stored, so a chain started from a snapshot of block H (no blocks 1..H-1)
+   * reads only its own blocks, not H missing ones. The lowest block read is the tree's root (its
+   * ancestors are absent by design); totals count from it, which is enough because every branch
+   * the engine follows forks above it.
+   */
   protected async initTree(): Promise<void> {
     const head = this.chain.head()
-    const path: Block[] = []
-    for (let h = 0n; h <= head.height; h++) {
-      const b = await this.chain.getBlockByHeight(h)
-      if (b) path.push(b)
+    const top = await this.chain.getBlockByHeight(head.height)
+    if (!top) {
+      throw new ConsensusError(
+        ConsensusErrorCode.INVALID_CONFIG,
+        `the chain's head block ${head.height} is not stored`,
+      )
     }
+    const path: { block: Block; hash: string }[] = [
+      { block: top, hash: hex(this.chain.blockHash(top.header)) },
+    ]
+    for (let child = top; child.header.height > 0n; ) {
+      const b = await this.chain.getBlockByHeight(child.header.height - 1n)
+      const hash = b ? hex(this.chain.blockHash(b.header)) : ''
+      if (!b || hash !== hex(child.header.parentHash)) break
+      path.push({ block: b, hash })
+      child = b
+    }
+    path.reverse()
+    const low = path[0].block.header.height
+    const declared = this.chain.baseHeight?.() ?? low
+    // blocks below a declared base (backfilled history) are in the tree as ancestors only
+    this.base = low
+    if (declared > low) this.base = declared
     let parent = ''
     let total = 0n
-    for (const b of path) {
-      const hash = hex(this.chain.blockHash(b.header))
-      const weight = b.header.height === 0n ? 0n : this.weightOf(b)
+    for (const { block: b, hash } of path) {
+      const weight = parent === '' ? 0n : this.weightOf(b)
       total += weight
       this.tree.set(hash, { block: b, hash, parent, height: b.header.height, weight, total })
       parent = hash
     }
     this.headHash = parent
+  }
+
+  /**
+   * The height the engine's history starts at (0 from genesis; the snapshot height for an
+   * anchored chain). Blocks at or below it that are not in the tree are refused.
+   */
+  baseHeight(): bigint {
+    return this.base
   }
 
   /** The weight of a block already validated (from its header). */
@@ -131,6 +165,13 @@ export abstract class ForkChoiceEngine {
   async importBlock(block: Block, from?: PeerId): Promise<boolean> {
     const hash = hex(this.chain.blockHash(block.header))
     if (this.tree.has(hash)) return false
+    if (this.base > 0n && block.header.height <= this.base) {
+      throw new ConsensusError(
+        ConsensusErrorCode.BELOW_BASE,
+        `block ${block.header.height} is at or below this chain's base ${this.base} (it started from a snapshot there): a fork below the base cannot be followed`,
+        { details: { height: block.header.height.toString(), base: this.base.toString() } },
+      )
+    }
     const parent = this.tree.get(hex(block.header.parentHash))
     if (!parent) {
       const k = hex(block.header.parentHash)
@@ -164,8 +205,8 @@ export abstract class ForkChoiceEngine {
   private async syncFrom(peer: PeerId): Promise<void> {
     try {
       const res = await (this.transport as Transport).requestBlocks(peer, {
-        fromHeight: 1n,
-        count: Number(this.head().height) + 64,
+        fromHeight: this.base + 1n,
+        count: Number(this.head().height - this.base) + 64,
       })
       await this.serial(async () => {
         for (const b of res.blocks) {

@@ -30,6 +30,18 @@ export interface MemoryChainOptions {
   gasLimit?: bigint
 }
 
+/** Options of {@link MemoryChain.anchorAt}. */
+export interface MemoryAnchorOptions {
+  /** The snapshot block's height H (> 0): the chain continues from it. */
+  height: bigint
+  /** Blocks kept below H (backfilled history, hash-linked to it; default 0). */
+  history?: number
+  /** header.consensus of the anchor and history blocks (default empty). */
+  consensus?: (height: bigint) => Uint8Array
+  /** Their timestamps (default: the height, in ms). */
+  timestamp?: (height: bigint) => bigint
+}
+
 const ZERO32 = new Uint8Array(32)
 
 function headerToRLP(h: BlockHeader) {
@@ -81,8 +93,12 @@ export class MemoryChain implements ConsensusChain {
   readonly chainId: bigint
   readonly epochLength: bigint
   readonly genesis: Block
-  private readonly committed: Block[] = []
-  private readonly hashes: Uint8Array[] = []
+  /** Committed blocks from height `low` up (genesis is `committed[0]` unless anchored). */
+  private committed: Block[] = []
+  private hashes: Uint8Array[] = []
+  private low = 0n
+  private base = 0n
+  private readonly genesisHash: Uint8Array
   /** Executed, not yet committed blocks by hash (hex): their post-state root. */
   private readonly pending = new Map<string, ExecutedBlock>()
   private readonly opts: MemoryChainOptions
@@ -107,8 +123,70 @@ export class MemoryChain implements ConsensusChain {
       consensus: new Uint8Array(0),
     }
     this.genesis = { header, transactions: [] }
+    this.genesisHash = this.blockHash(header)
     this.committed.push(this.genesis)
-    this.hashes.push(this.blockHash(header))
+    this.hashes.push(this.genesisHash)
+  }
+
+  /**
+   * Makes this chain one started from a snapshot of block `height` (what a node anchored by a
+   * state import holds): genesis, `history` backfilled blocks below `height`, the anchor block,
+   * and nothing else below it. Nothing is written per skipped height, so H may be large. The
+   * blocks are synthetic but hash-linked, with state roots the chain's execution continues from.
+   * Only on a chain still at genesis; two chains anchored alike hold identical blocks.
+   * @example
+   * const chain = new MemoryChain()
+   * chain.anchorAt({ height: 1_000_000n })
+   */
+  anchorAt(opts: MemoryAnchorOptions): void {
+    const history = BigInt(opts.history ?? 0)
+    if (
+      opts.height <= 0n ||
+      history >= opts.height ||
+      this.committed.length !== 1 ||
+      this.low !== 0n
+    ) {
+      throw new ConsensusError(
+        ConsensusErrorCode.INVALID_CONFIG,
+        'anchorAt needs a chain at genesis, a height above 0 and less history than the height',
+      )
+    }
+    const low = opts.height - history
+    let parentHash = sha256(
+      rlpEncode([new TextEncoder().encode('aureon/memory-chain/anchor'), bigintToBytes(low)]),
+    )
+    let root = parentHash
+    const blocks: Block[] = []
+    const hashes: Uint8Array[] = []
+    for (let h = low; h <= opts.height; h++) {
+      const header: BlockHeader = {
+        ...this.genesis.header,
+        height: h,
+        parentHash,
+        timestamp: opts.timestamp?.(h) ?? h,
+        consensus: opts.consensus?.(h) ?? new Uint8Array(0),
+      }
+      header.stateRoot = this.nextRoot(root, header, header.receiptsRoot)
+      root = header.stateRoot
+      parentHash = this.blockHash(header)
+      blocks.push({ header, transactions: [] })
+      hashes.push(parentHash)
+    }
+    this.committed = blocks
+    this.hashes = hashes
+    this.low = low
+    this.base = opts.height
+  }
+
+  /** Where the committed history starts: 0, or the height given to `anchorAt`. */
+  baseHeight(): bigint {
+    return this.base
+  }
+
+  /** Index in `committed` of `height`, if it is there. */
+  private indexOf(height: bigint): number | undefined {
+    const i = height - this.low
+    return i >= 0n && i < BigInt(this.committed.length) ? Number(i) : undefined
   }
 
   head(): BlockHeader {
@@ -155,14 +233,20 @@ export class MemoryChain implements ConsensusChain {
   }
 
   async getBlockByHeight(height: bigint): Promise<Block | undefined> {
-    return height >= 0n && height < BigInt(this.committed.length)
-      ? this.committed[Number(height)]
-      : undefined
+    return this.blockAt(height)
+  }
+
+  private blockAt(height: bigint): Block | undefined {
+    if (height === 0n && this.low > 0n) return this.genesis
+    const i = this.indexOf(height)
+    return i === undefined ? undefined : this.committed[i]
   }
 
   /** Hash of the committed block at `height`. */
   hashAt(height: bigint): Uint8Array | undefined {
-    return this.hashes[Number(height)]
+    if (height === 0n && this.low > 0n) return this.genesisHash
+    const i = this.indexOf(height)
+    return i === undefined ? undefined : this.hashes[i]
   }
 
   private parentState(parent: BlockHeader): Uint8Array {
@@ -172,10 +256,8 @@ export class MemoryChain implements ConsensusChain {
   private knownParent(parentHash: Uint8Array, height: bigint): BlockHeader | undefined {
     const p = this.pending.get(hex(parentHash))
     if (p) return p.block.header
-    const h = Number(height) - 1
-    if (h >= 0 && h < this.hashes.length && compare(this.hashes[h], parentHash) === 0) {
-      return this.committed[h].header
-    }
+    const hash = this.hashAt(height - 1n)
+    if (hash && compare(hash, parentHash) === 0) return this.blockAt(height - 1n)?.header
     return undefined
   }
 
@@ -257,8 +339,15 @@ export class MemoryChain implements ConsensusChain {
     }
   }
 
+  /** Rolls the head back to `height`; like the node's store, never below the base. */
   async rollbackTo(height: bigint): Promise<void> {
-    while (BigInt(this.committed.length - 1) > height) {
+    if (height < this.base) {
+      throw new ConsensusError(
+        ConsensusErrorCode.BELOW_BASE,
+        `cannot roll back to ${height}: this chain's history starts at ${this.base}`,
+      )
+    }
+    while (this.low + BigInt(this.committed.length - 1) > height) {
       this.committed.pop()
       this.hashes.pop()
     }
@@ -266,7 +355,7 @@ export class MemoryChain implements ConsensusChain {
 
   /** State root after the committed block at `height`. */
   committedRoot(height: bigint): Uint8Array {
-    return this.committed[Number(height)].header.stateRoot
+    return (this.blockAt(height) as Block).header.stateRoot
   }
 
   /** Forgets executed-but-uncommitted blocks (what a crash loses). */

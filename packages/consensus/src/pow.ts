@@ -90,7 +90,15 @@ export class PoWEngine extends ForkChoiceEngine implements ConsensusEngine {
     // span of the last `interval` blocks
     let first: ForkNode = parent
     for (let i = 1n; i < interval && first.height > 0n; i++) {
-      first = this.tree.get(first.parent) as ForkNode
+      const prev = this.tree.get(first.parent)
+      if (!prev) {
+        // a chain started from a snapshot: the window reaches below the blocks it holds
+        throw new ConsensusError(
+          ConsensusErrorCode.BELOW_BASE,
+          `the difficulty of block ${height} needs block ${first.height - 1n} of its retarget window, below this chain's history (it starts at ${first.height}): backfill the ${interval} blocks below the base`,
+        )
+      }
+      first = prev
     }
     const actual = parent.block.header.timestamp - first.block.header.timestamp
     const target =

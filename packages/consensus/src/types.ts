@@ -230,6 +230,14 @@ export interface ConsensusChain {
   /** Rolls the committed head back to `height` (PoW reorgs). */
   rollbackTo?(height: bigint): Promise<void>
   /**
+   * Where the committed history starts: 0 for a chain from genesis, H for a chain started from a
+   * snapshot of block H (blocks 1..H-1 are absent, apart from recent ones backfilled for
+   * consensus; genesis may be kept at 0). The fork-choice engines start their block tree there
+   * and refuse forks at or below it (`ERR_BELOW_BASE`). Optional: without it an engine takes the
+   * lowest block of the hash-linked run of stored blocks that ends at the head.
+   */
+  baseHeight?(): bigint
+  /**
    * The validator set recorded in committed state after the boundary block `epoch x
    * epochLength` (genesis for 0). The BFT engine runs epoch e with `validatorSet(e - 1)`
    * (one epoch of activation lag, so the set is always final when it is used).
