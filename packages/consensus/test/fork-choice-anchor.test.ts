@@ -142,6 +142,11 @@ describe('[ForkChoiceEngine]: a chain anchored at a snapshot height', () => {
     expect(counter.reads).toBe(5)
     expect(engine.baseHeight()).toBe(H - 3n)
     await engine.stop()
+    // a chain that cannot read its own head block is a configuration error
+    const headless = new Proxy(chain, {
+      get: (t, k) => (k === 'getBlockByHeight' ? async () => undefined : Reflect.get(t, k, t)),
+    })
+    await expect(pow(headless).start()).rejects.toMatchObject({ code: 'ERR_INVALID_CONFIG' })
     // and a chain from genesis starts at 0, as before
     const fresh = pow(new MemoryChain())
     await fresh.start()
