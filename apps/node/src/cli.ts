@@ -6,6 +6,7 @@ import { registerDevnet } from './cmds/devnet/index.js'
 import { registerInit } from './cmds/init/index.js'
 import { registerKeys } from './cmds/keys/index.js'
 import { registerPeers } from './cmds/peers/index.js'
+import { runProgram } from './cmds/program.js'
 import { registerRun } from './cmds/run/index.js'
 import { registerSnapshot } from './cmds/snapshot/index.js'
 import { registerTx } from './cmds/tx/index.js'
@@ -13,6 +14,7 @@ import { registerTx } from './cmds/tx/index.js'
 // Contracts run V8's optimizing tier only: the gas schedule is calibrated on it (docs/gas.md).
 useOptimizingTierOnly()
 
+// The register* modules hold the flags only; each command imports its handler when it runs.
 const program = new Command()
 program.name('aureon').description('the Aureon reference node').version('0.1.0')
 registerDev(program)
@@ -24,11 +26,4 @@ registerPeers(program)
 registerSnapshot(program)
 registerDevnet(program)
 
-program
-  .parseAsync(process.argv)
-  .then(() => process.exit(0))
-  .catch((e: unknown) => {
-    const err = e as { code?: string; message?: string }
-    process.stderr.write(`aureon: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`)
-    process.exit(1)
-  })
+runProgram(program)

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { devHandler } from './handler.js'
+import { lazyAction } from '../program.js'
 import { devDefaults } from './options.js'
 
 export function registerDev(program: Command): void {
@@ -14,5 +14,5 @@ export function registerDev(program: Command): void {
     .option('--rpc.host <host>', 'RPC bind address', '127.0.0.1')
     .option('--rpc.port <port>', 'RPC port', '8545')
     .option('--log.level <level>', 'log level', 'info')
-    .action(devHandler)
+    .action(lazyAction(async () => (await import('./handler.js')).devHandler))
 }

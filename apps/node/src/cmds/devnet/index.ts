@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { devnetHandler } from './handler.js'
+import { lazyAction } from '../program.js'
 import { devnetDefaults } from './options.js'
 
 export function registerDevnet(program: Command): void {
@@ -12,5 +12,5 @@ export function registerDevnet(program: Command): void {
     .option('--p2p-port <port>', 'first p2p port', devnetDefaults.p2pPort)
     .option('--rpc-port <port>', 'first RPC port', devnetDefaults.rpcPort)
     .option('--keep', 'reuse the folder (and its chain) if it exists')
-    .action(devnetHandler)
+    .action(lazyAction(async () => (await import('./handler.js')).devnetHandler))
 }

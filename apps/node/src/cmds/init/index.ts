@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { initHandler } from './handler.js'
 import { initDefaults } from './options.js'
 
 export function registerInit(program: Command): void {
@@ -18,5 +17,7 @@ export function registerInit(program: Command): void {
     .option('--rpc-port <port>', 'first RPC port (node i serves on port + i)', initDefaults.rpcPort)
     .option('--block-time <ms>', 'block period for poa/pow', initDefaults.blockTime)
     .option('--force', 'write into a non-empty folder')
-    .action((o) => initHandler(o).then(() => undefined))
+    .action(async (o) => {
+      await (await import('./handler.js')).initHandler(o)
+    })
 }

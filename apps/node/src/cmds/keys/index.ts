@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
-import { keysImport, keysNew, keysShow } from './handler.js'
+import { lazyAction } from '../program.js'
 import { defaultKeyType } from './options.js'
+
+/** The handlers, imported when a command runs (not when the CLI starts). */
+const handler = () => import('./handler.js')
 
 export function registerKeys(program: Command): void {
   const keys = program
@@ -16,13 +19,16 @@ export function registerKeys(program: Command): void {
       defaultKeyType,
     )
     .option('--force', 'overwrite an existing file')
-    .action(keysNew)
-  keys.command('show <file>').description('print the public part of a key file').action(keysShow)
+    .action(lazyAction(async () => (await handler()).keysNew))
+  keys
+    .command('show <file>')
+    .description('print the public part of a key file')
+    .action(lazyAction(async () => (await handler()).keysShow))
   keys
     .command('import <secretHex>')
     .description('write a key file from a secret key (0x-hex)')
     .requiredOption('--out <file>', 'key file to write')
     .option('--type <type>', 'ed25519 or bls', defaultKeyType)
     .option('--force', 'overwrite an existing file')
-    .action(keysImport)
+    .action(lazyAction(async () => (await handler()).keysImport))
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { peersHandler } from './handler.js'
+import { lazyAction } from '../program.js'
 import { DEFAULT_RPC } from './options.js'
 
 export function registerPeers(program: Command): void {
@@ -7,5 +7,5 @@ export function registerPeers(program: Command): void {
     .command('peers')
     .description("list the node's connected peers")
     .option('--rpc <url>', 'node RPC URL', DEFAULT_RPC)
-    .action(peersHandler)
+    .action(lazyAction(async () => (await import('./handler.js')).peersHandler))
 }

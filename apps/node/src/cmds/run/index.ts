@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { runHandler } from './handler.js'
+import { lazyAction } from '../program.js'
 
 export function registerRun(program: Command): void {
   program
@@ -18,5 +18,5 @@ export function registerRun(program: Command): void {
     .option('--sync.trustedHeight <n>', 'state sync: only a snapshot at this height')
     .option('--snapshots.every <n>', 'take a snapshot every N blocks (0 = never)')
     .option('--log.level <level>', 'log level')
-    .action(runHandler)
+    .action(lazyAction(async () => (await import('./handler.js')).runHandler))
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander'
-import { snapshotCreate, snapshotExport, snapshotImport, snapshotList } from './handler.js'
+import { lazyAction } from '../program.js'
 import { MAX_OPEN_FILES_HELP, snapshotDefaults } from './options.js'
 import { inSnapshotProcess } from './process.js'
+
+/** The handlers, imported when a command runs (not when the CLI starts). */
+const handler = () => import('./handler.js')
 
 export function registerSnapshot(program: Command): void {
   const snap = program
@@ -13,19 +16,19 @@ export function registerSnapshot(program: Command): void {
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(snapshotCreate))
+    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotCreate)))
   snap
     .command('list')
     .description('list the snapshots of a data folder')
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
-    .action(snapshotList)
+    .action(lazyAction(async () => (await handler()).snapshotList))
   snap
     .command('export <file>')
     .description('write a snapshot packed into one file')
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(snapshotExport))
+    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotExport)))
   snap
     .command('import <file>')
     .description(
@@ -43,5 +46,5 @@ export function registerSnapshot(program: Command): void {
     .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
     .option('--force', 'replace a chain that is already at or above the snapshot height')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(snapshotImport))
+    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotImport)))
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
-import { txCall, txDeploy, txStake, txTransfer, txUnstake } from './handler.js'
 import { DEFAULT_RPC } from './options.js'
+
+/** The handlers, imported when a command runs (not when the CLI starts). */
+const handler = () => import('./handler.js')
 
 function common(cmd: Command): Command {
   return cmd
@@ -21,14 +23,14 @@ export function registerTx(program: Command): void {
     .requiredOption('--to <address>', 'recipient (0x + 40 hex)')
     .requiredOption('--amount <n>', 'amount in base units')
     .action(async (o) => {
-      await txTransfer(o)
+      await (await handler()).txTransfer(o)
     })
   common(tx.command('deploy').description('deploy a WASM contract'))
     .requiredOption('--code <file.wasm>', 'contract code')
     .option('--args <hex>', 'init arguments (0x-hex)')
     .option('--value <n>', 'amount sent to the contract', '0')
     .action(async (o) => {
-      await txDeploy(o)
+      await (await handler()).txDeploy(o)
     })
   common(tx.command('call').description("call a contract's exported function"))
     .requiredOption('--contract <address>', 'contract address')
@@ -36,7 +38,7 @@ export function registerTx(program: Command): void {
     .option('--args <hex>', 'arguments (0x-hex)')
     .option('--value <n>', 'amount sent with the call', '0')
     .action(async (o) => {
-      await txCall(o)
+      await (await handler()).txCall(o)
     })
   common(
     tx
@@ -49,11 +51,11 @@ export function registerTx(program: Command): void {
       'BLS key file (its public key and proof of possession go in the tx)',
     )
     .action(async (o) => {
-      await txStake(o)
+      await (await handler()).txStake(o)
     })
   common(tx.command('unstake').description('start unbonding stake'))
     .requiredOption('--amount <n>', 'amount to unstake')
     .action(async (o) => {
-      await txUnstake(o)
+      await (await handler()).txUnstake(o)
     })
 }
