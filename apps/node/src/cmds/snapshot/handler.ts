@@ -38,6 +38,14 @@ function bigintFlag(name: string, v: string): bigint {
   return BigInt(v)
 }
 
+/** A 32-byte hash flag (--state-root, --block-hash) as bytes; a bad one is ERR_CONFIG. */
+function hashFlag(name: string, v: string | undefined): Uint8Array | undefined {
+  if (v === undefined) return undefined
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(v))
+    throw new ConfigError(`${name} must be 32 bytes in hex (0x + 64 hex digits), not ${v}`)
+  return hexToBytes(v)
+}
+
 /** --height as a bigint, or undefined when not given. */
 function heightFlag(opts: SnapshotCommonOptions): bigint | undefined {
   return opts.height === undefined ? undefined : bigintFlag('--height', opts.height)
@@ -52,17 +60,19 @@ function print(x: unknown): void {
 
 /** Opens a (stopped) node's data folder and the block to snapshot. */
 async function openChainAt(opts: SnapshotCommonOptions) {
-  const db = await openLevelStore({
-    path: join(resolve(opts.dataDir), 'db'),
-    ...storeOptions(opts),
-  })
+  // flags first, then the folder: opening would create an empty database in a mistyped --data-dir
+  const options = storeOptions(opts)
+  const wanted = heightFlag(opts)
+  const path = join(resolve(opts.dataDir), 'db')
+  if (!existsSync(path)) throw new ConfigError(`${opts.dataDir} holds no chain`)
+  const db = await openLevelStore({ path, ...options })
   const chain = await openChainStore({ db })
   const head = chain.head()
   if (!head) {
     await db.close()
     throw new ConfigError(`${opts.dataDir} holds no chain`)
   }
-  const height = heightFlag(opts) ?? head.height
+  const height = wanted ?? head.height
   const block = await chain.getBlockByHeight(height)
   const header = block?.header
   const hash = await chain.getBlockHash(height)
@@ -157,8 +167,14 @@ export async function snapshotImport(
   const source = resolve(file)
   const chainId = bigintFlag('--chain-id', opts.chainId)
   const height = heightFlag(opts)
+  const options = storeOptions(opts)
+  const stateRoot = hashFlag('--state-root', opts.stateRoot)
+  const blockHash = hashFlag('--block-hash', opts.blockHash)
+  const blockFile = opts.block ? resolve(opts.block) : undefined
+  if (blockFile && !existsSync(blockFile))
+    throw new ConfigError(`--block ${opts.block}: no such file`)
   const manifest = await readManifest(source)
-  const block = await readAnchorBlock(source, opts.block ? resolve(opts.block) : undefined)
+  const block = await readAnchorBlock(source, blockFile)
   if (!block) {
     throw new AnchorError(
       'ERR_SNAPSHOT_NO_BLOCK',
@@ -178,7 +194,7 @@ export async function snapshotImport(
     }
     genesis = (await createGenesis({ config, db: createMemoryStore() })).block
   }
-  const db = await openLevelStore({ path: join(dataDir, 'db'), ...storeOptions(opts) })
+  const db = await openLevelStore({ path: join(dataDir, 'db'), ...options })
   const p = progressReporter('import')
   try {
     const chain = await openChainStore({ db })
@@ -205,8 +221,8 @@ export async function snapshotImport(
       expect: {
         chainId,
         height,
-        stateRoot: opts.stateRoot ? hexToBytes(opts.stateRoot) : undefined,
-        blockHash: opts.blockHash ? hexToBytes(opts.blockHash) : undefined,
+        stateRoot,
+        blockHash,
       },
       onProgress: p.update,
     })
