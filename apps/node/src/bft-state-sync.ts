@@ -15,7 +15,7 @@ import {
   VALIDATOR_SET_KEY,
 } from '@aureon/ledger'
 import { createStateTree, verifyProof } from '@aureon/merkle'
-import type { P2PNode } from '@aureon/p2p'
+import type { P2PNode, PeerId } from '@aureon/p2p'
 import type { KVStore } from '@aureon/storage'
 import type { Logger } from './logger.js'
 import { decodePeerRequest, StateSyncError } from './state-sync.js'
@@ -25,6 +25,8 @@ export const VALIDATOR_SET_PROOF_PROTOCOL = 'validator-set-proof'
 export const PROVEN_SETS_NAMESPACE = 'node-validator-sets'
 /** Blocks asked per backfill request (the BFT engine serves at most 256). */
 const BATCH = 64
+/** How long the history fetch waits for the peers' fresh status before ranking them. */
+const STATUS_WAIT_MS = 1000
 /** Penalty for a peer that served a validator-set proof that does not verify. */
 const BAD_PROOF_PENALTY = 50
 
@@ -183,6 +185,58 @@ export async function verifyValidatorSetProof(
 }
 
 /**
+ * How many peers a BFT node with `bootstrap` bootstrap peers waits for before its engine starts:
+ * with the node itself they make a quorum (more than 2/3) of the bootstrap peers plus itself, so
+ * a network with up to f nodes down (or not started yet) starts without waiting. Counting the
+ * quorum in peers alone (as before) made 3 of 4 validators wait for the fourth.
+ */
+export function bftPeersToAwait(bootstrap: number): number {
+  // a quorum of n equal nodes is floor(2n / 3) + 1, this node one of them
+  const quorumPeers = Math.floor((2 * (bootstrap + 1)) / 3)
+  return Math.max(1, Math.min(bootstrap, quorumPeers))
+}
+
+/**
+ * The ready peers, those with the highest head first (unknown last, then by id), their status
+ * asked again first (in parallel): a peer that is itself state-syncing holds none of the blocks
+ * or proofs below the snapshot and would only refuse, one round trip per request, and the heads
+ * announced at the handshake are stale (peers that started together all announced 0).
+ */
+export async function peersByHead(
+  p2p: Pick<P2PNode, 'peers' | 'listPeers' | 'requestStatus'>,
+  waitMs = STATUS_WAIT_MS,
+): Promise<PeerId[]> {
+  const ids = [...p2p.peers()]
+  const head = new Map<PeerId, bigint>()
+  for (const p of p2p.listPeers()) if (p.status) head.set(p.id, p.status.headHeight)
+  const fresh = new Map<PeerId, bigint>()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([
+    Promise.all(
+      ids.map(async (id) => {
+        try {
+          fresh.set(id, (await p2p.requestStatus(id)).headHeight)
+        } catch {
+          // keep what the handshake said
+        }
+      }),
+    ),
+    // a peer slow to answer keeps its handshake head
+    new Promise<void>((r) => {
+      timer = setTimeout(r, waitMs)
+    }),
+  ])
+  clearTimeout(timer)
+  for (const [id, h] of fresh) head.set(id, h)
+  return ids.sort((a, b) => {
+    const ha = head.get(a) ?? -1n
+    const hb = head.get(b) ?? -1n
+    if (ha !== hb) return ha > hb ? -1 : 1
+    return a < b ? -1 : a > b ? 1 : 0
+  })
+}
+
+/**
  * After a snapshot at H is anchored on a BFT chain: backfills the blocks down to the lowest
  * boundary the engine reads and fetches, verifies and stores the validator-set records of the
  * boundaries below H. Throws StateSyncError `ERR_STATE_SYNC_HISTORY` if no peer could serve them.
@@ -200,7 +254,6 @@ export async function fetchBftHistory(o: {
   if (base === 0n) return
   const bounds = neededBoundaries(base, o.epochLength)
   const lowest = bounds.find((b) => b > 0n) ?? base
-  const peers = () => [...p2p.peers()].sort()
   // 1. blocks [lowest, base - 1], hash-linked from block H down, newest batch first
   const lowestStored = async () => {
     let low = base
@@ -213,10 +266,11 @@ export async function fetchBftHistory(o: {
   // a restart of a node that has it all already needs no peer
   if (!missing) return
   await p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
+  const peers = await peersByHead(p2p)
   for (let attempt = 0; low > lowest && attempt < 100; attempt++) {
     const from = low - BigInt(BATCH) > lowest ? low - BigInt(BATCH) : lowest
     let progressed = false
-    for (const peer of peers()) {
+    for (const peer of peers) {
       try {
         const res = await p2p.requestBlocks(peer, { fromHeight: from, count: Number(low - from) })
         const added = await chain.backfill(res.blocks.map((b) => decodeBlock(b)))
@@ -244,7 +298,7 @@ export async function fetchBftHistory(o: {
     const header = await chain.getHeader(b)
     if (!header) throw new StateSyncError('ERR_STATE_SYNC_HISTORY', `block ${b} is not stored`)
     let got: ProvenRecord | undefined
-    for (const peer of peers()) {
+    for (const peer of peers) {
       try {
         const res = await p2p.request(
           peer,

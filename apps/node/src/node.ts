@@ -38,7 +38,12 @@ import { createSnapshot, pruneSnapshots } from '@aureon/snapshots'
 import { createMemoryStore, type KVStore, openLevelStore } from '@aureon/storage'
 import type { NodeKey } from './accounts.js'
 import { NodeBackend } from './backend.js'
-import { fetchBftHistory, ProvenValidatorSets, serveValidatorSetProofs } from './bft-state-sync.js'
+import {
+  bftPeersToAwait,
+  fetchBftHistory,
+  ProvenValidatorSets,
+  serveValidatorSetProofs,
+} from './bft-state-sync.js'
 import { BlockSync, backfillHistory } from './block-sync.js'
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE, type NodeConfig } from './config.js'
 import { ChainError, LedgerChain } from './ledger-chain.js'
@@ -420,10 +425,7 @@ export class AureonNode {
     if (p2p && engineName === 'bft' && cfg.p2p.bootstrap.length > 0) {
       // Rounds that start before a quorum of peers is connected only time out (and back off):
       // give the bootstrap peers a moment first, then start voting either way.
-      const want = Math.min(
-        cfg.p2p.bootstrap.length,
-        Math.max(1, Math.ceil((2 * (cfg.p2p.bootstrap.length + 1)) / 3)),
-      )
+      const want = bftPeersToAwait(cfg.p2p.bootstrap.length)
       node.engineStarted = p2p
         .waitForPeers(want, { timeoutMs: 30_000 })
         .catch(() => logger.warn({ want }, 'starting consensus before enough peers connected'))

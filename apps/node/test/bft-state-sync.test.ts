@@ -1,25 +1,36 @@
 import {
   createGenesis,
   createTxPool,
+  decodeUint,
   decodeValidatorSet,
+  encodeBlock,
   encodeValidatorSet,
+  expectList,
   genesisParams,
   openChainStore,
+  rlpDecodeStrict,
   rlpEncode,
   StateProcessor,
   VALIDATOR_SET_KEY,
 } from '@aureon/ledger'
 import { createStateTree } from '@aureon/merkle'
+import type { P2PNode, PeerInfo } from '@aureon/p2p'
 import { createMemoryStore } from '@aureon/storage'
 import { describe, expect, it } from 'vitest'
 import {
+  bftPeersToAwait,
+  fetchBftHistory,
   neededBoundaries,
   ProvenValidatorSets,
+  peersByHead,
   proveValidatorSet,
+  VALIDATOR_SET_PROOF_PROTOCOL,
   verifyValidatorSetProof,
 } from '../src/bft-state-sync.js'
 import { networkGenesis, newValidatorKeys } from '../src/genesis-gen.js'
 import { LedgerChain } from '../src/ledger-chain.js'
+import { createLogger } from '../src/logger.js'
+import { StateSyncError } from '../src/state-sync.js'
 import { anchorCopy } from './chain-fixture.js'
 
 const genesisConfig = networkGenesis({
@@ -29,6 +40,45 @@ const genesisConfig = networkGenesis({
   timestamp: 0,
   params: { epochLength: '4' },
 })
+
+type Store = Awaited<ReturnType<typeof openChainStore>>
+
+function mkChain(store: Store, proven?: ProvenValidatorSets): Promise<LedgerChain> {
+  const params = genesisParams(genesisConfig)
+  let chain: LedgerChain | undefined
+  const pool = createTxPool({
+    chainId: 77n,
+    params,
+    getAccount: (a) => chain!.state().getAccount(a),
+  })
+  return LedgerChain.create({
+    store,
+    processor: new StateProcessor({ params }),
+    pool,
+    params,
+    provenValidatorSet: proven ? async (h) => (await proven.get(h))?.value : undefined,
+  }).then((c) => {
+    chain = c
+    return c
+  })
+}
+
+/** A source chain of genesis + `n` empty blocks. */
+async function sourceChain(n: number) {
+  const src = await chainWithGenesis()
+  const chain = await mkChain(src.store)
+  for (let i = 0; i < n; i++) {
+    const parent = chain.head()
+    const ex = await chain.buildBlock({
+      parent,
+      timestamp: parent.timestamp + 1n,
+      proposer: new Uint8Array(20),
+      consensus: new Uint8Array(0),
+    })
+    await chain.commitBlock(ex.block)
+  }
+  return { ...src, chain }
+}
 
 async function chainWithGenesis() {
   const db = createMemoryStore()
@@ -47,6 +97,18 @@ describe('[bft state sync]: boundaries the engine reads below a snapshot', () =>
     expect(neededBoundaries(10n, 5n)).toEqual([0n, 5n])
     expect(neededBoundaries(3n, 5n)).toEqual([0n])
     expect(neededBoundaries(103n, 10n)).toEqual([0n, 90n, 100n])
+  })
+})
+
+describe('[bft start]: peers awaited before the engine starts', () => {
+  it('a quorum with the node itself, so one validator of four down (or joining late) delays no one', () => {
+    // 4 validators (3 bootstrap peers): quorum 3 = itself + 2 peers (it waited for all 3)
+    expect(bftPeersToAwait(3)).toBe(2)
+    expect(bftPeersToAwait(1)).toBe(1)
+    expect(bftPeersToAwait(2)).toBe(2)
+    // 7 validators: quorum 5 = itself + 4; 10: quorum 7 = itself + 6
+    expect(bftPeersToAwait(6)).toBe(4)
+    expect(bftPeersToAwait(9)).toBe(6)
   })
 })
 
@@ -93,37 +155,8 @@ describe('[bft state sync]: validator-set proofs', () => {
   })
 
   it('a chain anchored above the boundaries serves their sets from proven records only', async () => {
-    const src = await chainWithGenesis()
-    const params = genesisParams(genesisConfig)
-    const mkChain = (store: typeof src.store, proven?: ProvenValidatorSets) => {
-      let chain: LedgerChain | undefined
-      const pool = createTxPool({
-        chainId: 77n,
-        params,
-        getAccount: (a) => chain!.state().getAccount(a),
-      })
-      return LedgerChain.create({
-        store,
-        processor: new StateProcessor({ params }),
-        pool,
-        params,
-        provenValidatorSet: proven ? async (h) => (await proven.get(h))?.value : undefined,
-      }).then((c) => {
-        chain = c
-        return c
-      })
-    }
-    const srcChain = await mkChain(src.store)
-    for (let i = 0; i < 6; i++) {
-      const parent = srcChain.head()
-      const ex = await srcChain.buildBlock({
-        parent,
-        timestamp: parent.timestamp + 1n,
-        proposer: new Uint8Array(20),
-        consensus: new Uint8Array(0),
-      })
-      await srcChain.commitBlock(ex.block)
-    }
+    const src = await sourceChain(6)
+    const srcChain = src.chain
     // anchor a fresh store at block 6 (state copied), with genesis
     const { db, store } = await anchorCopy(src.store, 6n)
     await store.backfill([
@@ -150,5 +183,83 @@ describe('[bft state sync]: validator-set proofs', () => {
     expect((await proveValidatorSet(store, proven, 4n))!.value).toEqual(records[1].value)
     expect(await proveValidatorSet(store, proven, 5n)).toBeUndefined()
     expect((await proveValidatorSet(store, proven, 6n))!.value).toEqual(records[1].value)
+  })
+})
+
+describe('[bft state sync]: fetching the history below the snapshot from peers', () => {
+  it('asks the peers with the highest head first (asked again: handshake heads are stale), not one that is syncing itself', async () => {
+    const src = await sourceChain(6)
+    const srcProven = new ProvenValidatorSets(src.db, src.store)
+    const { db, store } = await anchorCopy(src.store, 6n)
+    const proven = new ProvenValidatorSets(db, store)
+    // all three announced head 0 at the handshake (they started together); asked again, 'b' is
+    // at 6, 'a' (first by id) is a fresh node that serves nothing, 'c' does not answer
+    const heads: Record<string, bigint | undefined> = { a: 0n, b: 6n, c: undefined }
+    const asked: string[] = []
+    const p2p = {
+      peers: () => ['c', 'a', 'b'],
+      listPeers: () =>
+        ['a', 'b', 'c'].map(
+          (id) => ({ id, ready: true, status: { headHeight: 0n } }) as unknown as PeerInfo,
+        ),
+      requestStatus: async (peer: string) => {
+        const h = heads[peer]
+        if (h === undefined) throw new Error('status timed out')
+        return { headHeight: h }
+      },
+      waitForPeers: async () => undefined,
+      penalize: () => undefined,
+      requestBlocks: async (peer: string, req: { fromHeight: bigint; count: number }) => {
+        asked.push(`${peer}:blocks`)
+        if (peer !== 'b') throw new StateSyncError('ERR_STATE_SYNC_NOT_SERVED', 'no blocks here')
+        const blocks = []
+        for (let h = req.fromHeight; h < req.fromHeight + BigInt(req.count); h++)
+          blocks.push(encodeBlock((await src.store.getBlockByHeight(h))!))
+        return { blocks }
+      },
+      request: async (peer: string, protocol: string, body: Uint8Array) => {
+        asked.push(`${peer}:${protocol}`)
+        if (peer !== 'b') throw new StateSyncError('ERR_STATE_SYNC_NOT_SERVED', 'no record here')
+        const height = decodeUint(expectList(rlpDecodeStrict(body, 64, 'req'), 1, 'req')[0], 'h')
+        const r = (await proveValidatorSet(src.store, srcProven, height))!
+        return rlpEncode([r.value, r.proof])
+      },
+    } as unknown as P2PNode
+    expect(await peersByHead(p2p)).toEqual(['b', 'a', 'c'])
+    await fetchBftHistory({
+      p2p,
+      chain: store,
+      proven,
+      epochLength: 4n,
+      logger: createLogger({ level: 'silent' }),
+      timeoutMs: 1000,
+    })
+    // H = 6, L = 4: blocks 4 and 5, the sets of blocks 0 and 4, all from 'b' at the first try
+    expect(asked).toEqual([
+      'b:blocks',
+      `b:${VALIDATOR_SET_PROOF_PROTOCOL}`,
+      `b:${VALIDATOR_SET_PROOF_PROTOCOL}`,
+    ])
+    expect((await store.getBlockByHeight(4n))!.header).toEqual(
+      (await src.store.getBlockByHeight(4n))!.header,
+    )
+    expect((await proven.get(4n))?.value).toEqual(
+      (await proveValidatorSet(src.store, srcProven, 4n))!.value,
+    )
+    expect(await proven.get(0n)).toBeDefined()
+    // a peer slow to answer its status keeps its handshake head (the ranking waits 'waitMs')
+    const slow = { ...p2p, requestStatus: () => new Promise<never>(() => undefined) } as P2PNode
+    expect(await peersByHead(slow, 20)).toEqual(['a', 'b', 'c'])
+    // a restart with it all stored asks no peer
+    asked.length = 0
+    await fetchBftHistory({
+      p2p,
+      chain: store,
+      proven,
+      epochLength: 4n,
+      logger: createLogger({ level: 'silent' }),
+      timeoutMs: 1000,
+    })
+    expect(asked).toEqual([])
   })
 })
