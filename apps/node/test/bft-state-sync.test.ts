@@ -250,16 +250,28 @@ describe('[bft state sync]: fetching the history below the snapshot from peers',
     // a peer slow to answer its status keeps its handshake head (the ranking waits 'waitMs')
     const slow = { ...p2p, requestStatus: () => new Promise<never>(() => undefined) } as P2PNode
     expect(await peersByHead(slow, 20)).toEqual(['a', 'b', 'c'])
-    // a restart with it all stored asks no peer
+    // a restart (the store opened again on the same db) finds it all: it asks no peer, and the
+    // reopened chain serves the sets below its base from the kept records
     asked.length = 0
+    const reopened = await openChainStore({ db })
+    expect(reopened.baseHeight()).toBe(6n)
+    // the backfilled boundary block (the engine's leader-draw seed of epoch 2) is still there
+    expect((await reopened.getBlockByHeight(4n))!.header).toEqual(
+      (await src.store.getBlockByHeight(4n))!.header,
+    )
+    expect(await reopened.getBlockByHeight(3n)).toBeUndefined()
+    const provenAgain = new ProvenValidatorSets(db, reopened)
     await fetchBftHistory({
       p2p,
-      chain: store,
-      proven,
+      chain: reopened,
+      proven: provenAgain,
       epochLength: 4n,
       logger: createLogger({ level: 'silent' }),
       timeoutMs: 1000,
     })
     expect(asked).toEqual([])
+    const chain = await mkChain(reopened, provenAgain)
+    expect(await chain.validatorSet(1n)).toEqual(await src.chain.validatorSet(1n))
+    expect(await chain.validatorSet(0n)).toEqual(await src.chain.validatorSet(0n))
   })
 })
