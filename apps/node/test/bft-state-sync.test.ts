@@ -273,5 +273,28 @@ describe('[bft state sync]: fetching the history below the snapshot from peers',
     const chain = await mkChain(reopened, provenAgain)
     expect(await chain.validatorSet(1n)).toEqual(await src.chain.validatorSet(1n))
     expect(await chain.validatorSet(0n)).toEqual(await src.chain.validatorSet(0n))
+
+    // a node stopped after the blocks were backfilled, before the proofs were stored: its next
+    // start fetches only the proofs
+    const cut = await anchorCopy(src.store, 6n)
+    await cut.store.backfill([
+      (await src.store.getBlockByHeight(4n))!,
+      (await src.store.getBlockByHeight(5n))!,
+    ])
+    asked.length = 0
+    const cutProven = new ProvenValidatorSets(cut.db, cut.store)
+    await fetchBftHistory({
+      p2p,
+      chain: cut.store,
+      proven: cutProven,
+      epochLength: 4n,
+      logger: createLogger({ level: 'silent' }),
+      timeoutMs: 1000,
+    })
+    expect(asked).toEqual([
+      `b:${VALIDATOR_SET_PROOF_PROTOCOL}`,
+      `b:${VALIDATOR_SET_PROOF_PROTOCOL}`,
+    ])
+    expect(await cutProven.get(4n)).toBeDefined()
   })
 })
