@@ -177,15 +177,21 @@ describe('[aureon state sync]: a late validator and a fifth node state-sync a BF
     await sameBlock(voted, [fc, lc])
     const tVoted = Date.now() - t0
 
-    // (b) restart the late validator on its data folder, still with --state-sync: it loads its
-    // chain anchored at H (no new sync; the blocks missing below H break neither the chain store,
-    // the history check nor the engine's restore) and votes again: without it (and validator 0)
-    // the chain stands still, so the chain moving on proves it is back
-    expect(await late.stop()).toBe(0)
-    const late2 = runValidator(LATE, '--state-sync')
-    await late2.waitFor(/snapshot\\" ignored: the data folder already holds a chain/, 20_000)
-    expect(logLine(late2, 'chain loaded from the data folder').from).toBe(String(hLate))
-    expect(late2.output()).not.toContain('state sync: waiting for peers')
+    // (b) restart the late validator (still with --state-sync) and the follower on their data
+    // folders: each loads its chain anchored at H (no new sync; the blocks missing below H break
+    // neither the chain store, the history check nor the engine's restore) and follows again;
+    // without the validator (and validator 0) the chain stands still, so it moving on proves the
+    // restarted validator votes again
+    expect(await Promise.all([late.stop(), f.stop()])).toEqual([0, 0])
+    const restarted = [
+      { p: runValidator(LATE, '--state-sync'), base: hLate },
+      { p: start('follower (restarted)', ['run', '--config', file]), base: h },
+    ]
+    for (const { p, base } of restarted) {
+      await p.waitFor(/snapshot\\" ignored: the data folder already holds a chain/, 20_000)
+      expect(logLine(p, 'chain loaded from the data folder').from).toBe(String(base))
+      expect(p.output()).not.toContain('state sync: waiting for peers')
+    }
     const resumed = (await clients[1].getHead()).height + 3
     await until(
       async () => (await clients[1].getHead()).height >= resumed,
@@ -195,17 +201,18 @@ describe('[aureon state sync]: a late validator and a fifth node state-sync a BF
     await until(
       async () => (await lc.getHead()).height >= resumed && (await fc.getHead()).height >= resumed,
       10_000,
-      `the restarted validator and the follower to commit ${resumed}`,
+      `the restarted validator and follower to commit ${resumed}`,
     )
     await sameBlock(resumed, [fc, lc])
     expect((await lc.getHealth()).details).toMatchObject({ base: hLate, engine: 'bft' })
+    expect((await fc.getHealth()).details).toMatchObject({ base: h, engine: 'bft' })
     if (process.env.AUREON_E2E_DUMP) {
       const dump = nodes.map((n) => `--- ${n.name} ---\n${n.proc.output()}`).join('\n')
       writeFileSync(process.env.AUREON_E2E_DUMP, dump)
     }
     // eslint-disable-next-line no-console
     console.log(
-      `bft state sync e2e: snapshot at ${h} (late validator ${hLate}), boundaries ${history.boundaries.join(',')}; voted to ${voted} without validator 0, resumed to ${resumed} after its restart; ms: synced ${tSynced}, voted ${tVoted}, whole test ${Date.now() - t0}`,
+      `bft state sync e2e: snapshot at ${h} (late validator ${hLate}), boundaries ${history.boundaries.join(',')}; voted to ${voted} without validator 0, resumed to ${resumed} after the restarts; ms: synced ${tSynced}, voted ${tVoted}, whole test ${Date.now() - t0}`,
     )
   }
 })
