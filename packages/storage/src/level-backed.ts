@@ -9,7 +9,7 @@ import {
   withPrefix,
 } from './keys.js'
 import { ITERATE_CHUNK } from './params.js'
-import type { BatchOp, IterateOptions, KVStore } from './types.js'
+import type { BatchOp, IterateOptions, KVStore, ReadOptions } from './types.js'
 
 type Bytes = Uint8Array
 /** The abstract-level database under a store, with Uint8Array keys and values. */
@@ -22,6 +22,13 @@ interface Shared {
   location: string
   closed: boolean
   prefixes: Map<string, Uint8Array>
+}
+
+const NO_FILL = { fillCache: false } as const
+
+/** abstract-level options of a read: `fillCache: false` only when asked (the default fills). */
+function levelReadOptions(opts: ReadOptions | undefined): typeof NO_FILL | undefined {
+  return opts?.fillCache === false ? NO_FILL : undefined
 }
 
 function checkKey(key: unknown): asserts key is Uint8Array {
@@ -97,22 +104,25 @@ export class LevelBackedStore implements KVStore {
     throw e
   }
 
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+  async get(key: Uint8Array, opts?: ReadOptions): Promise<Uint8Array | undefined> {
     checkKey(key)
     this.assertOpen()
     try {
-      const v = await this.shared.db.get(withPrefix(this.lo, key))
+      const v = await this.shared.db.get(withPrefix(this.lo, key), levelReadOptions(opts))
       return v === undefined ? undefined : plainView(v)
     } catch (e) {
       return this.wrap(e)
     }
   }
 
-  async getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+  async getMany(keys: Uint8Array[], opts?: ReadOptions): Promise<(Uint8Array | undefined)[]> {
     for (const k of keys) checkKey(k)
     this.assertOpen()
     try {
-      const vs = await this.shared.db.getMany(keys.map((k) => withPrefix(this.lo, k)))
+      const vs = await this.shared.db.getMany(
+        keys.map((k) => withPrefix(this.lo, k)),
+        levelReadOptions(opts),
+      )
       return vs.map((v) => (v === undefined ? undefined : plainView(v)))
     } catch (e) {
       return this.wrap(e)

@@ -126,3 +126,24 @@ describe('[LevelStore]: LevelDB options', () => {
     await t.close()
   })
 })
+
+describe('[LevelStore]: reads that do not fill the block cache', () => {
+  it('get and getMany with fillCache: false answer as plain reads, in every namespace', async () => {
+    const s = await openLevelStore({ path: join(base, 'nofill'), cacheSize: 64 * 1024 })
+    const ns = s.namespace('ns')
+    const key = (i: number) => new Uint8Array([i >> 8, i & 0xff, 9])
+    const ops = Array.from({ length: 500 }, (_, i) => ({
+      type: 'put' as const,
+      key: key(i),
+      value: new Uint8Array(64).fill(i & 0xff),
+    }))
+    await ns.batch(ops)
+    const keys = [...ops.map((o) => o.key), new Uint8Array([0xff, 0xff])]
+    const plain = await ns.getMany(keys)
+    expect(await ns.getMany(keys, { fillCache: false })).toEqual(plain)
+    expect(plain[500]).toBeUndefined()
+    expect(await ns.get(key(7), { fillCache: false })).toEqual(ops[7].value)
+    expect(await s.get(key(7), { fillCache: false })).toBeUndefined()
+    await s.close()
+  })
+})
