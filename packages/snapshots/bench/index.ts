@@ -5,19 +5,28 @@
  * LevelDB, zstd-compress the same bytes in 4 MiB blocks; import = decompress + batch-write them).
  */
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BenchReport, median } from '../../../bench/harness.js'
 import {
-  SNAPSHOT_BOUNDED_STORE_OPTIONS,
+  SNAPSHOT_EXPORT_NODE_FLAGS,
+  SNAPSHOT_EXPORT_STORE_OPTIONS,
   SNAPSHOT_NODE_FLAGS,
   SNAPSHOT_PROCESS_ENV,
   SNAPSHOT_STORE_OPTIONS,
 } from '../src/params.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+// the phases run on the built package (dist/), like the CLI: it must be there and current
+const built = join(here, '..', 'dist', 'index.js')
+const srcDir = join(here, '..', 'src')
+const newestSrc = Math.max(...readdirSync(srcDir).map((f) => statSync(join(srcDir, f)).mtimeMs))
+if (!existsSync(built) || statSync(built).mtimeMs < newestSrc) {
+  console.error('bench: dist/ is missing or older than src/: run `pnpm build` first')
+  process.exit(2)
+}
 const dir = process.env.AUREON_BENCH_DIR ?? join(tmpdir(), 'aureon-snapshots-bench')
 const RUNS = Number(process.env.AUREON_BENCH_RUNS ?? 1)
 
@@ -32,22 +41,24 @@ interface PhaseResult {
 }
 
 // export and import run as `aureon snapshot` runs them: its Node flags, environment and store
-// options (SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV, SNAPSHOT_STORE_OPTIONS); setup and the raw
-// pipeline run with Node's defaults
-const AS_CLI = new Set(['export', 'export-bounded', 'import'])
+// options (SNAPSHOT_EXPORT_NODE_FLAGS / SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV,
+// SNAPSHOT_EXPORT_STORE_OPTIONS / SNAPSHOT_STORE_OPTIONS); setup and the raw pipeline run with
+// Node's defaults
+const CLI_FLAGS: Record<string, readonly string[]> = {
+  export: SNAPSHOT_EXPORT_NODE_FLAGS,
+  'export-unbounded': SNAPSHOT_EXPORT_NODE_FLAGS,
+  import: SNAPSHOT_NODE_FLAGS,
+}
 
 function run(phase: string): PhaseResult {
-  const cli = AS_CLI.has(phase)
+  const flags = CLI_FLAGS[phase]
+  const cli = flags !== undefined
   const out = execFileSync(
     process.execPath,
-    [...(cli ? SNAPSHOT_NODE_FLAGS : []), '--import', 'tsx', join(here, 'phase.ts'), phase, dir],
+    [...(flags ?? []), join(here, 'phase.ts'), phase, dir],
     {
       cwd: join(here, '..'),
-      env: {
-        ...process.env,
-        ...(cli ? SNAPSHOT_PROCESS_ENV : {}),
-        TSX_TSCONFIG_PATH: join(here, 'tsconfig.json'),
-      },
+      env: { ...process.env, ...(cli ? SNAPSHOT_PROCESS_ENV : {}) },
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 20,
     },
@@ -76,8 +87,8 @@ const sampleLoad = setInterval(() => loads.push(loadavg()[0]), 5000)
 run('setup')
 const rawExp = medianOf('raw-export')
 const exp = medianOf('export')
-// the same with --max-open-files 74 (SNAPSHOT_BOUNDED_STORE_OPTIONS): mapped table pages bounded
-const expBounded = medianOf('export-bounded')
+// the same with LevelDB's default table cache (1000 open, memory-mapped table files)
+const expUnbounded = medianOf('export-unbounded')
 const rawImp = medianOf('raw-import')
 const imp = medianOf('import')
 // MB/s of the same bytes for every phase: the state as stored (every trie node and code blob of
@@ -92,13 +103,13 @@ const parts = (r: PhaseResult) =>
 const fmtMbps = (r: PhaseResult) => (r.bytes / 1e6 / (r.ms / 1000)).toFixed(2)
 
 clearInterval(sampleLoad)
-const cliConfig = `run as \`aureon snapshot\` runs it: node ${SNAPSHOT_NODE_FLAGS.join(' ')}, ${Object.entries(
-  SNAPSHOT_PROCESS_ENV,
-)
+const env = Object.entries(SNAPSHOT_PROCESS_ENV)
   .map(([k, v]) => `${k}=${v}`)
-  .join(' ')}, store ${JSON.stringify(SNAPSHOT_STORE_OPTIONS)}`
+  .join(' ')
+const exportConfig = `run as \`aureon snapshot create|export\` runs it: node ${SNAPSHOT_EXPORT_NODE_FLAGS.join(' ')}, ${env}, store ${JSON.stringify(SNAPSHOT_EXPORT_STORE_OPTIONS)}`
+const importConfig = `run as \`aureon snapshot import\` runs it: node ${SNAPSHOT_NODE_FLAGS.join(' ')}, ${env}, store ${JSON.stringify(SNAPSHOT_STORE_OPTIONS)}`
 const cliCaveat =
-  'the `aureon snapshot` child process also loads the whole CLI: 123 MB RSS idle against 97 MB for this bench process (measured by hand), so its peaks are ~25 MB higher'
+  'each phase runs bench/phase.ts in plain Node on the built packages, as the `aureon snapshot` worker runs on built code'
 const load = `load average ${median(loads.length ? loads : [loadavg()[0]]).toFixed(1)} on ${availableParallelism()} cores`
 const report = new BenchReport('snapshots')
 const accounts = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
@@ -110,7 +121,7 @@ report.add({
     'raw pipeline: iterate the same LevelDB + zstd level 3 in 4 MiB blocks; both in MB of state bytes (trie nodes + code as stored)',
   baselineValue: mbps(rawExp),
   samples: RUNS,
-  note: `${cliConfig}; raw pipeline with Node defaults; ${accounts} accounts + contract storage = ${(stateBytes / 1e6).toFixed(1)} MB of state; export ${(exp.ms / 1000).toFixed(1)} s (CPU ${(exp.cpuMs / 1000).toFixed(1)} s), ${exp.chunks} chunks, ${(exp.bytes / 1e6).toFixed(1)} MB of snapshot (${fmtMbps(exp)} MB/s of snapshot bytes); raw ${(rawExp.ms / 1000).toFixed(1)} s (CPU ${(rawExp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawExp.cpuMs / exp.cpuMs).toFixed(3)}; ${load}`,
+  note: `${exportConfig}; raw pipeline with Node defaults; ${accounts} accounts + contract storage = ${(stateBytes / 1e6).toFixed(1)} MB of state; export ${(exp.ms / 1000).toFixed(1)} s (CPU ${(exp.cpuMs / 1000).toFixed(1)} s), ${exp.chunks} chunks, ${(exp.bytes / 1e6).toFixed(1)} MB of snapshot (${fmtMbps(exp)} MB/s of snapshot bytes); raw ${(rawExp.ms / 1000).toFixed(1)} s (CPU ${(rawExp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawExp.cpuMs / exp.cpuMs).toFixed(3)}; with LevelDB's default table cache (same run): ${(expUnbounded.ms / 1000).toFixed(1)} s = ${mbps(expUnbounded).toFixed(2)} MB/s, ratio ${(mbps(expUnbounded) / mbps(rawExp)).toFixed(3)}; ${load}`,
 })
 report.add({
   name: 'snapshot.import',
@@ -120,7 +131,7 @@ report.add({
     'raw pipeline: zstd-decompress the raw blocks + batch-write them into a fresh LevelDB; both in MB of state bytes',
   baselineValue: mbps(rawImp),
   samples: RUNS,
-  note: `${cliConfig}; raw pipeline with Node defaults; verified (sha256 + range proofs, trie rebuilt and written), fetch concurrency ${process.env.AUREON_BENCH_CONCURRENCY ?? '4 (library default, as the CLI)'}; import ${(imp.ms / 1000).toFixed(1)} s (CPU ${(imp.cpuMs / 1000).toFixed(1)} s, ${fmtMbps(imp)} MB/s of snapshot bytes); raw ${(rawImp.ms / 1000).toFixed(1)} s (CPU ${(rawImp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawImp.cpuMs / imp.cpuMs).toFixed(3)}; ${load}`,
+  note: `${importConfig}; raw pipeline with Node defaults; verified (sha256 + range proofs, trie rebuilt and written), fetch concurrency ${process.env.AUREON_BENCH_CONCURRENCY ?? '4 (library default, as the CLI)'}; import ${(imp.ms / 1000).toFixed(1)} s (CPU ${(imp.cpuMs / 1000).toFixed(1)} s, ${fmtMbps(imp)} MB/s of snapshot bytes); raw ${(rawImp.ms / 1000).toFixed(1)} s (CPU ${(rawImp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawImp.cpuMs / imp.cpuMs).toFixed(3)}; ${load}`,
 })
 report.add({
   name: 'snapshot.compression',
@@ -135,14 +146,14 @@ report.add({
   value: exp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: `peak RSS (maxRSS, file-backed pages included) of the export process, ${cliConfig} (target < 300 MB); ${parts(exp)}; with --max-open-files 74 (store ${JSON.stringify(SNAPSHOT_BOUNDED_STORE_OPTIONS)}, same run): ${expBounded.rss.toFixed(0)} MB (${parts(expBounded)}) but export ${(expBounded.ms / 1000).toFixed(1)} s = ${mbps(expBounded).toFixed(2)} MB/s, ratio ${(mbps(expBounded) / mbps(rawExp)).toFixed(3)} to the raw pipeline; raw pipeline (Node defaults) ${rawExp.rss.toFixed(0)} MB (${parts(rawExp)}); ${cliCaveat}; ${load}`,
+  note: `peak RSS (maxRSS, file-backed pages included) of the export process, ${exportConfig} (target < 300 MB); ${parts(exp)}; with LevelDB's default table cache (same run): ${expUnbounded.rss.toFixed(0)} MB (${parts(expUnbounded)}); raw pipeline (Node defaults) ${rawExp.rss.toFixed(0)} MB (${parts(rawExp)}); ${cliCaveat}; ${load}`,
 })
 report.add({
   name: 'snapshot.import.rss',
   value: imp.rss,
   unit: 'MB',
   samples: RUNS,
-  note: `peak RSS (maxRSS, file-backed pages included) of the import process, ${cliConfig} (target < 300 MB); ${parts(imp)}; raw pipeline (Node defaults) ${rawImp.rss.toFixed(0)} MB (${parts(rawImp)}); ${cliCaveat}; ${load}`,
+  note: `peak RSS (maxRSS, file-backed pages included) of the import process, ${importConfig} (target < 300 MB); ${parts(imp)}; raw pipeline (Node defaults) ${rawImp.rss.toFixed(0)} MB (${parts(rawImp)}); ${cliCaveat}; ${load}`,
 })
 report.write()
 if (!process.env.AUREON_BENCH_KEEP) rmSync(dir, { recursive: true, force: true })

@@ -1,7 +1,9 @@
 /**
  * One benchmark phase, run in its own process so its peak RSS is its own:
- *   setup <dir> | export <dir> | raw-export <dir> | import <dir> | raw-import <dir>
- * Prints one JSON line with the result.
+ *   setup | export | export-unbounded | raw-export | import | raw-import, then <dir>
+ * Prints one JSON line with the result. It runs as plain Node (TypeScript types stripped) on the
+ * built packages (`@aureon/snapshots` is this package's dist/), as `aureon snapshot`'s worker
+ * runs on built code: the process holds what the CLI's would, no TypeScript loader.
  */
 import { readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -11,15 +13,14 @@ import * as zlib from 'node:zlib'
 import { sha256 } from '@aureon/crypto'
 import { createWorldState, emptyAccount, encodeAccount } from '@aureon/ledger'
 import { keccak256 } from '@aureon/merkle'
-import { type BatchOp, type KVStore, openLevelStore } from '@aureon/storage'
 import {
   exportSnapshot,
   importSnapshot,
-  SNAPSHOT_BOUNDED_STORE_OPTIONS,
+  SNAPSHOT_EXPORT_STORE_OPTIONS,
   SNAPSHOT_STORE_OPTIONS,
   trieRoot,
-} from '../src/index.js'
-import { rlpEncode } from '../src/rlp.js'
+} from '@aureon/snapshots'
+import { type BatchOp, type KVStore, openLevelStore } from '@aureon/storage'
 
 type Z = (b: Uint8Array, o: object, cb: (e: Error | null, r: Buffer) => void) => void
 const zc = zlib as unknown as {
@@ -36,8 +37,8 @@ const N = Number(process.env.AUREON_BENCH_ACCOUNTS ?? 1_000_000)
 const CONTRACTS = Number(process.env.AUREON_BENCH_CONTRACTS ?? 200)
 const SLOTS = Number(process.env.AUREON_BENCH_SLOTS ?? 500)
 const CHUNK = 4 * 1024 * 1024
-// export / import open the store as `aureon snapshot` does (export-bounded: with
-// --max-open-files 74); the raw pipeline keeps the defaults
+// export / import open the store as `aureon snapshot` does (export-unbounded: export with
+// LevelDB's default table cache); the raw pipeline keeps the defaults
 const STORE = SNAPSHOT_STORE_OPTIONS
 const rssMB = () => process.resourceUsage().maxRSS / 1024
 const mem = () => {
@@ -94,7 +95,7 @@ async function setup() {
     for (let s = 0; s < SLOTS; s++) {
       slots.push({
         key: keccak256(u32Bytes(s, 32, c & 0xff)),
-        value: rlpEncode(sha256(u32Bytes(s * 7 + c, 8, 3))),
+        value: Uint8Array.of(0xa0, ...sha256(u32Bytes(s * 7 + c, 8, 3))), // RLP of 32 bytes
       })
     }
     slots.sort((a, b) => Buffer.compare(a.key, b.key))
@@ -127,7 +128,7 @@ async function meta() {
   return JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as { root: string }
 }
 
-async function doExport(store: object = STORE, out = 'snap') {
+async function doExport(store: object = SNAPSHOT_EXPORT_STORE_OPTIONS, out = 'snap') {
   const { root } = await meta()
   await rm(join(dir, out), { recursive: true, force: true })
   const db = await openLevelStore({ path: join(dir, 'src'), ...store })
@@ -248,7 +249,7 @@ async function rawImport() {
 const phases: Record<string, () => Promise<object>> = {
   setup,
   export: () => doExport(),
-  'export-bounded': () => doExport(SNAPSHOT_BOUNDED_STORE_OPTIONS, 'snap-bounded'),
+  'export-unbounded': () => doExport(SNAPSHOT_STORE_OPTIONS, 'snap-unbounded'),
   'raw-export': rawExport,
   import: doImport,
   'raw-import': rawImport,

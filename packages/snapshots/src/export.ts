@@ -28,7 +28,7 @@ import {
   MAX_CHUNK_SIZE,
   SNAPSHOT_FORMAT_VERSION,
 } from './params.js'
-import { readCode, storeNodeReader } from './store-layout.js'
+import { readCode, sweepingNodeReader } from './store-layout.js'
 import { type NodeReader, proofPath, type TrieLeaf, walkLeaves } from './trie.js'
 import type { ChunkInfo, ExportSnapshotOptions, SnapshotManifest, SnapshotResult } from './types.js'
 
@@ -349,6 +349,14 @@ class ChunkCutter {
 }
 
 /**
+ * How far the export's account walk reads ahead: 2 groups of 16 subtries (of the 4096 the walk
+ * splits the trie into). Memory grows with the nodes read ahead; the merged reads of the
+ * sweeping reader want enough of them to pass over the store's tables once per read. Measured at
+ * 1M accounts: half the heap of the walk's default (4 x 32) at about the same MB per CPU second.
+ */
+const EXPORT_WALK = { window: 16, ahead: 2 } as const
+
+/**
  * Exports the committed state `stateRoot` of `stateDb` as a snapshot folder (`dir`) or one
  * packed file (`file`).
  * @example
@@ -377,14 +385,14 @@ export async function exportSnapshot(opts: ExportSnapshotOptions): Promise<Snaps
       'stateRoot and blockHash must be 32 bytes',
     )
   }
-  const read = storeNodeReader(opts.stateDb)
+  const read = sweepingNodeReader(opts.stateDb)
   const sink = opts.dir ? await createDirSink(opts.dir) : await createFileSink(opts.file as string)
   const cut = new ChunkCutter(read, opts.stateRoot, sink, opts, chunkSize)
   let accountCount = 0
   let storageCount = 0
   const codes = new Set<string>()
   try {
-    for await (const leaf of walkLeaves(read, opts.stateRoot)) {
+    for await (const leaf of walkLeaves(read, opts.stateRoot, EXPORT_WALK)) {
       await cut.addAccount(leaf)
       accountCount++
       const refs = accountRefs(leaf.value)

@@ -570,8 +570,6 @@ function leafKey(f: WalkFrame): Uint8Array {
   return key
 }
 
-/** Groups of subtries read ahead of the consumer by walkLeaves. */
-const AHEAD = 4
 /** Most keys per store read; larger reads are split and issued together. */
 const READ_BATCH = 1024
 
@@ -648,8 +646,10 @@ function* emit(top: WalkFrame): Generator<WalkedLeaf> {
 
 /** Options of {@link walkLeaves}. */
 export interface WalkOptions {
-  /** Subtries read together as one group; 4 groups are read ahead of the consumer (default 32). */
+  /** Subtries read together as one group (default 32). */
   window?: number
+  /** Groups read ahead of the consumer (default 4). */
+  ahead?: number
   /** Split the trie into about this many subtries (default 4096). */
   frontier?: number
 }
@@ -670,6 +670,7 @@ export async function* walkLeaves(
 ): AsyncGenerator<WalkedLeaf> {
   if (compareBytes(root, EMPTY_TRIE_ROOT) === 0) return
   const window = Math.max(1, opts.window ?? 32)
+  const ahead = Math.max(1, opts.ahead ?? 4)
   const target = Math.max(1, opts.frontier ?? 4096)
   // the frontier: the top levels, read breadth-first until wide enough or fully read
   let frontier: WalkFrame[] = [new WalkFrame(undefined, -1, 0, root, undefined)]
@@ -694,7 +695,7 @@ export async function* walkLeaves(
   // groups being read ahead of the consumer: reads wait on the store's threads, so several in
   // flight keep those busy while this thread parses and emits
   const pending: Promise<WalkFrame[]>[] = []
-  while (pending.length < AHEAD && i < frontier.length) pending.push(nextGroup())
+  while (pending.length < ahead && i < frontier.length) pending.push(nextGroup())
   while (pending.length > 0) {
     const group = await (pending.shift() as Promise<WalkFrame[]>)
     if (i < frontier.length) pending.push(nextGroup())

@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV } from '../src/index.js'
+import {
+  SNAPSHOT_EXPORT_NODE_FLAGS,
+  SNAPSHOT_EXPORT_STORE_OPTIONS,
+  SNAPSHOT_NODE_FLAGS,
+  SNAPSHOT_PROCESS_ENV,
+} from '../src/index.js'
 
 describe('[SNAPSHOT_NODE_FLAGS]: the snapshot process settings', () => {
   it('start a Node process whose V8 heap is capped at the old-generation limit plus the young generation', () => {
@@ -19,5 +24,20 @@ describe('[SNAPSHOT_NODE_FLAGS]: the snapshot process settings', () => {
     expect(mb).toBeGreaterThanOrEqual(512)
     expect(mb).toBeLessThanOrEqual(512 + 64)
     expect(arenas).toBe('2')
+  })
+})
+
+describe('[SNAPSHOT_EXPORT_NODE_FLAGS]: the export process settings', () => {
+  it('keep the 512 MiB old generation with an 8 MiB semi-space, and bound the table cache', () => {
+    const out = execFileSync(process.execPath, [
+      ...SNAPSHOT_EXPORT_NODE_FLAGS,
+      '-e',
+      'console.log(require("v8").getHeapStatistics().heap_size_limit)',
+    ]).toString()
+    const mb = Number(out) / 2 ** 20
+    expect(mb).toBeGreaterThanOrEqual(512)
+    expect(mb).toBeLessThanOrEqual(512 + 32)
+    // LevelDB's minimum: 64 table files open (mapped) at a time
+    expect(SNAPSHOT_EXPORT_STORE_OPTIONS.maxOpenFiles).toBe(74)
   })
 })

@@ -11,6 +11,7 @@ import {
   verifyRange,
   walkLeaves,
 } from '../src/index.js'
+import { storeNodeReader, sweepingNodeReader } from '../src/store-layout.js'
 import type { TrieLeaf } from '../src/trie.js'
 
 const leafArb = fc.record({
@@ -227,5 +228,88 @@ describe('[account]: refs', () => {
       }),
       { numRuns: 2000 },
     )
+  })
+})
+
+describe('[sweepingNodeReader]: merged sorted reads', () => {
+  const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+
+  it('answers every request as the plain reader does, for concurrent requests with repeats and absent keys (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(keyArb, {
+          minLength: 1,
+          maxLength: 40,
+          selector: (k) => Buffer.from(k).toString('hex'),
+        }),
+        fc.array(fc.array(fc.nat(), { minLength: 1, maxLength: 30 }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.array(keyArb, { maxLength: 5 }),
+        async (stored, requests, absent) => {
+          const db = createMemoryStore()
+          await db.batch(
+            stored.map((k, i) => ({ type: 'put', key: k, value: new Uint8Array([i, i >> 8, 7]) })),
+          )
+          const plain = storeNodeReader(db)
+          const sweeping = sweepingNodeReader(db)
+          const pool = [...stored, ...absent]
+          const asks = requests.map((r) => r.map((i) => pool[i % pool.length]))
+          // issued together (merged into one read), then again one after another
+          const together = await Promise.all(asks.map((a) => sweeping(a)))
+          for (let i = 0; i < asks.length; i++) {
+            const want = await plain(asks[i])
+            expect(together[i]).toEqual(want)
+            expect(await sweeping(asks[i])).toEqual(want)
+          }
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('merges requests made while its reads run, and fails each request of a failed read', async () => {
+    const db = createMemoryStore()
+    const k = (i: number) => new Uint8Array(32).fill(i)
+    await db.batch(
+      [1, 2, 3].map((i) => ({ type: 'put' as const, key: k(i), value: new Uint8Array([i]) })),
+    )
+    const sizes: number[] = []
+    let fail = false
+    let open: () => void = () => {}
+    let gate = Promise.resolve()
+    const counting = {
+      ...db,
+      getMany: async (keys: Uint8Array[]) => {
+        sizes.push(keys.length)
+        await gate
+        if (fail) throw new Error('disk gone')
+        return db.getMany(keys)
+      },
+    } as typeof db
+    const read = sweepingNodeReader(counting, 1)
+    gate = new Promise((r) => {
+      open = r
+    })
+    const first = read([k(1)])
+    while (sizes.length === 0) await new Promise((r) => setImmediate(r))
+    // asked while the first read runs: merged into the next one
+    const rest = [read([k(2), k(3)]), read([k(3), k(1)])]
+    await new Promise((r) => setImmediate(r))
+    expect(sizes).toEqual([1])
+    open()
+    expect(await first).toEqual([new Uint8Array([1])])
+    expect(await Promise.all(rest)).toEqual([
+      [new Uint8Array([2]), new Uint8Array([3])],
+      [new Uint8Array([3]), new Uint8Array([1])],
+    ])
+    // one read for the first request, one for the two asked meanwhile (3 unique keys)
+    expect(sizes).toEqual([1, 3])
+    fail = true
+    const failing = [read([k(1)]), read([k(2)])]
+    for (const f of failing) await expect(f).rejects.toThrow('disk gone')
+    fail = false
+    expect(await read([k(2)])).toEqual([new Uint8Array([2])])
   })
 })
