@@ -7,6 +7,7 @@ import {
   exportSnapshot,
   listSnapshots,
   readManifest,
+  SNAPSHOT_EXPORT_STORE_OPTIONS,
   SNAPSHOT_STORE_OPTIONS,
 } from '@aureon/snapshots'
 import { createMemoryStore, openLevelStore } from '@aureon/storage'
@@ -21,14 +22,18 @@ import {
 import type { SnapshotCommonOptions } from './options.js'
 import { progressReporter } from './progress.js'
 
-/** The store options of a snapshot command: SNAPSHOT_STORE_OPTIONS and --max-open-files. */
-function storeOptions(opts: SnapshotCommonOptions) {
-  if (opts.maxOpenFiles === undefined) return SNAPSHOT_STORE_OPTIONS
+/**
+ * The store options of a snapshot command: SNAPSHOT_EXPORT_STORE_OPTIONS (create, export) or
+ * SNAPSHOT_STORE_OPTIONS (import), with --max-open-files when given.
+ */
+function storeOptions(opts: SnapshotCommonOptions, use: 'export' | 'import') {
+  const base = use === 'export' ? SNAPSHOT_EXPORT_STORE_OPTIONS : SNAPSHOT_STORE_OPTIONS
+  if (opts.maxOpenFiles === undefined) return base
   const maxOpenFiles = Number(opts.maxOpenFiles)
   if (!Number.isInteger(maxOpenFiles) || maxOpenFiles < 1) {
     throw new ConfigError(`--max-open-files must be a positive integer, not ${opts.maxOpenFiles}`)
   }
-  return { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles }
+  return { ...base, maxOpenFiles }
 }
 
 /** A non-negative integer flag (--height, --chain-id) as a bigint; a bad one is ERR_CONFIG. */
@@ -61,7 +66,7 @@ function print(x: unknown): void {
 /** Opens a (stopped) node's data folder and the block to snapshot. */
 async function openChainAt(opts: SnapshotCommonOptions) {
   // flags first, then the folder: opening would create an empty database in a mistyped --data-dir
-  const options = storeOptions(opts)
+  const options = storeOptions(opts, 'export')
   const wanted = heightFlag(opts)
   const path = join(resolve(opts.dataDir), 'db')
   if (!existsSync(path)) throw new ConfigError(`${opts.dataDir} holds no chain`)
@@ -167,7 +172,7 @@ export async function snapshotImport(
   const source = resolve(file)
   const chainId = bigintFlag('--chain-id', opts.chainId)
   const height = heightFlag(opts)
-  const options = storeOptions(opts)
+  const options = storeOptions(opts, 'import')
   const stateRoot = hashFlag('--state-root', opts.stateRoot)
   const blockHash = hashFlag('--block-hash', opts.blockHash)
   const blockFile = opts.block ? resolve(opts.block) : undefined

@@ -16,7 +16,12 @@ export function registerSnapshot(program: Command): void {
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotCreate)))
+    .action(
+      inSnapshotProcess(
+        'export',
+        lazyAction(async () => (await handler()).snapshotCreate),
+      ),
+    )
   snap
     .command('list')
     .description('list the snapshots of a data folder')
@@ -28,7 +33,12 @@ export function registerSnapshot(program: Command): void {
     .option('--data-dir <dir>', 'data folder', snapshotDefaults.dataDir)
     .option('--height <n>', 'committed height (default: head)')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotExport)))
+    .action(
+      inSnapshotProcess(
+        'export',
+        lazyAction(async () => (await handler()).snapshotExport),
+      ),
+    )
   snap
     .command('import <file>')
     .description(
@@ -46,5 +56,10 @@ export function registerSnapshot(program: Command): void {
     .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
     .option('--force', 'replace a chain that is already at or above the snapshot height')
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
-    .action(inSnapshotProcess(lazyAction(async () => (await handler()).snapshotImport)))
+    .action(
+      inSnapshotProcess(
+        'import',
+        lazyAction(async () => (await handler()).snapshotImport),
+      ),
+    )
 }

@@ -21,23 +21,28 @@ export function snapshotWorkerEntry(): string | undefined {
 
 /**
  * Runs a snapshot command in a child Node process started with the snapshot memory settings of
- * `@aureon/snapshots` (SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV): V8 flags and malloc settings
+ * `@aureon/snapshots` (SNAPSHOT_EXPORT_NODE_FLAGS for create/export, SNAPSHOT_NODE_FLAGS for
+ * import, SNAPSHOT_PROCESS_ENV): V8 flags and malloc settings
  * must be given when a process starts. The child is the snapshot worker (snapshot-worker.ts: the
  * snapshot commands only, not the rest of the CLI) with the same arguments; its output is this
  * process's; this process exits with the child's code. With AUREON_SNAPSHOT_IN_PROCESS=1 the
  * command runs here instead (the child runs with it set).
  */
 export function inSnapshotProcess<A extends unknown[]>(
+  use: 'export' | 'import',
   run: (...args: A) => Promise<void>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     if (process.env[SNAPSHOT_IN_PROCESS_ENV] === '1' || !process.argv[1]) return run(...args)
     // imported here: `aureon --help` and the other commands need not load @aureon/snapshots
-    const { SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV } = await import('@aureon/snapshots')
+    const { SNAPSHOT_EXPORT_NODE_FLAGS, SNAPSHOT_NODE_FLAGS, SNAPSHOT_PROCESS_ENV } = await import(
+      '@aureon/snapshots'
+    )
+    const flags = use === 'export' ? SNAPSHOT_EXPORT_NODE_FLAGS : SNAPSHOT_NODE_FLAGS
     const entry = snapshotWorkerEntry() ?? process.argv[1]
     const child = spawn(
       process.execPath,
-      [...SNAPSHOT_NODE_FLAGS, ...process.execArgv, entry, ...process.argv.slice(2)],
+      [...flags, ...process.execArgv, entry, ...process.argv.slice(2)],
       {
         stdio: 'inherit',
         env: { ...process.env, ...SNAPSHOT_PROCESS_ENV, [SNAPSHOT_IN_PROCESS_ENV]: '1' },
