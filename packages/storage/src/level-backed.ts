@@ -1,4 +1,9 @@
-import type { AbstractBatchOperation, AbstractLevel } from 'abstract-level'
+import type {
+  AbstractBatchOperation,
+  AbstractGetManyOptions,
+  AbstractGetOptions,
+  AbstractLevel,
+} from 'abstract-level'
 import { StorageError, StorageErrorCode } from './errors.js'
 import {
   checkNamespaceName,
@@ -24,11 +29,16 @@ interface Shared {
   prefixes: Map<string, Uint8Array>
 }
 
-const NO_FILL = { fillCache: false } as const
+/** Options of the database's get and getMany. */
+type LevelReadOptions = AbstractGetOptions<Bytes, Bytes> & AbstractGetManyOptions<Bytes, Bytes>
+// `fillCache` is classic-level's (LevelDB's) read option, not in abstract-level's types;
+// memory-level ignores it
+const NO_FILL = { fillCache: false } as LevelReadOptions
+const FILL: LevelReadOptions = {}
 
 /** abstract-level options of a read: `fillCache: false` only when asked (the default fills). */
-function levelReadOptions(opts: ReadOptions | undefined): typeof NO_FILL | undefined {
-  return opts?.fillCache === false ? NO_FILL : undefined
+function levelReadOptions(opts: ReadOptions | undefined): LevelReadOptions {
+  return opts?.fillCache === false ? NO_FILL : FILL
 }
 
 function checkKey(key: unknown): asserts key is Uint8Array {
