@@ -25,6 +25,9 @@ interface PendingRead {
   reject: (e: unknown) => void
 }
 
+/** Above the index of any key in one merged read (at most SWEEP_MAX_KEYS keys). */
+const INDEX_SPAN = 2 ** 21
+
 /** Big-endian first four bytes of a key. */
 function prefix32(k: Uint8Array): number {
   return ((k[0] << 24) | (k[1] << 16) | (k[2] << 8) | k[3]) >>> 0
@@ -54,19 +57,32 @@ export function sweepingNodeReader(stateDb: KVStore, inflight = SWEEP_INFLIGHT):
   async function runOne(batch: PendingRead[]): Promise<void> {
     const all: Uint8Array[] = []
     for (const r of batch) for (const h of r.hashes) all.push(h)
-    const order = new Uint32Array(all.length)
-    const pre = new Uint32Array(all.length)
-    for (let i = 0; i < all.length; i++) {
-      order[i] = i
-      pre[i] = prefix32(all[i])
+    // sort by (first four key bytes, index) packed into one exact integer below 2^53, with the
+    // engine's numeric sort (no comparator calls); keys sharing their first four bytes are then
+    // put in full key order below
+    const n = all.length
+    const packed = new Float64Array(n)
+    for (let i = 0; i < n; i++) packed[i] = prefix32(all[i]) * INDEX_SPAN + i
+    packed.sort()
+    const order = new Uint32Array(n)
+    for (let j = 0; j < n; j++) order[j] = packed[j] % INDEX_SPAN
+    // runs of keys sharing their first four bytes (rare: hashes) are sorted by the whole key
+    for (let j = 0; j < n; ) {
+      const p = Math.floor(packed[j] / INDEX_SPAN)
+      let e = j + 1
+      while (e < n && Math.floor(packed[e] / INDEX_SPAN) === p) e++
+      if (e - j > 1) {
+        const run = Array.from(order.subarray(j, e)).sort((x, y) => compareKeys(all[x], all[y]))
+        order.set(run, j)
+      }
+      j = e
     }
-    const dir = up ? 1 : -1
+    if (!up) order.reverse()
     up = !up
-    order.sort((a, b) => dir * (pre[a] - pre[b] || compareKeys(all[a], all[b])))
     // unique keys in sweep order; slot[i]: where key i's value lands
     const keys: Uint8Array[] = []
-    const slot = new Uint32Array(all.length)
-    for (let j = 0; j < order.length; j++) {
+    const slot = new Uint32Array(n)
+    for (let j = 0; j < n; j++) {
       const i = order[j]
       const prev = keys.length > 0 ? keys[keys.length - 1] : undefined
       if (prev === undefined || compareKeys(prev, all[i]) !== 0) keys.push(all[i])
@@ -105,14 +121,24 @@ export function sweepingNodeReader(stateDb: KVStore, inflight = SWEEP_INFLIGHT):
     }
   }
 
-  return (hashes) =>
-    new Promise((resolve, reject) => {
+  const read: NodeReader = (hashes) => {
+    if (hashes.length > SWEEP_MAX_KEYS) {
+      // one merged read never exceeds SWEEP_MAX_KEYS (the sort packs indexes below INDEX_SPAN)
+      const parts: Promise<(Uint8Array | undefined)[]>[] = []
+      for (let i = 0; i < hashes.length; i += SWEEP_MAX_KEYS) {
+        parts.push(read(hashes.slice(i, i + SWEEP_MAX_KEYS)))
+      }
+      return Promise.all(parts).then((p) => p.flat())
+    }
+    return new Promise((resolve, reject) => {
       queue.push({ hashes, resolve, reject })
       // requests made in the same tick join one read
       if (running < inflight) {
         queueMicrotask(() => void (running >= inflight || queue.length === 0 ? 0 : pump()))
       }
     })
+  }
+  return read
 }
 
 /** The batch op that stores a trie node (relative to the state store). */

@@ -232,7 +232,17 @@ describe('[account]: refs', () => {
 })
 
 describe('[sweepingNodeReader]: merged sorted reads', () => {
-  const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+  // keys that often share their first four bytes (the reader sorts on those first)
+  const keyArb = fc
+    .tuple(
+      fc.constantFrom(0, 1, 0xffffffff),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.boolean(),
+    )
+    .map(([p, k, same]) => {
+      if (same) new DataView(k.buffer).setUint32(0, p)
+      return k
+    })
 
   it('answers every request as the plain reader does, for concurrent requests with repeats and absent keys (property)', async () => {
     await fc.assert(
@@ -311,5 +321,21 @@ describe('[sweepingNodeReader]: merged sorted reads', () => {
     for (const f of failing) await expect(f).rejects.toThrow('disk gone')
     fail = false
     expect(await read([k(2)])).toEqual([new Uint8Array([2])])
+  })
+
+  it('splits a request larger than one merged read and keeps its order', async () => {
+    const db = createMemoryStore()
+    const keys = Array.from({ length: 40000 }, (_, i) => {
+      const k = new Uint8Array(32)
+      new DataView(k.buffer).setUint32(28, (i * 2654435761) >>> 0)
+      return k
+    })
+    await db.batch(
+      keys.slice(0, 100).map((k, i) => ({ type: 'put' as const, key: k, value: Uint8Array.of(i) })),
+    )
+    const got = await sweepingNodeReader(db)(keys)
+    expect(got.length).toBe(40000)
+    expect(got.slice(0, 100)).toEqual(keys.slice(0, 100).map((_, i) => Uint8Array.of(i)))
+    expect(got.slice(100).every((v) => v === undefined)).toBe(true)
   })
 })
