@@ -8,7 +8,7 @@ import {
   bigintToBytes,
   blockHash,
   bytesToBigint,
-  type ChainStore,
+  type ChainStoreInterface,
   contractAddress,
   createWorldState,
   decodeTransaction,
@@ -50,7 +50,7 @@ import type { KVStore } from '@aureon/storage'
 
 export interface NodeBackendOptions {
   chainId: bigint
-  chain: ChainStore
+  chain: ChainStoreInterface
   pool: TxPool
   executor: WasmExecutor
   /** The node's own namespace for API indexes (contract deployers). */

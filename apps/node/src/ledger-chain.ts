@@ -100,6 +100,11 @@ export class LedgerChain implements ConsensusChain {
     return this.o.store.getBlockByHeight(height)
   }
 
+  /** Where the store's history starts: the snapshot height the chain was anchored at, or 0. */
+  baseHeight(): bigint {
+    return this.o.store.baseHeight()
+  }
+
   /** Runs `fn` after every earlier chain operation (execution and commits never interleave). */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn)

@@ -35,6 +35,9 @@ describe('[LedgerChain]: rollbackTo (reorgs)', () => {
     const { db } = await anchorCopy(src.store, 5n)
     const anchored = await setup(db)
     expect(anchored.chain.head().height).toBe(5n)
+    // the fork-choice engines start their block tree at the base the chain reports
+    expect(anchored.chain.baseHeight()).toBe(5n)
+    expect(src.chain.baseHeight()).toBe(0n)
     // epoch 1's set was recorded at block 2 (epochLength 2), which this node never had
     await expect(anchored.chain.validatorSet(1n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
     // genesis' set (epoch 0) is kept; epoch 2's boundary (block 4) is below too
