@@ -14,16 +14,17 @@ describe('[SNAPSHOT_NODE_FLAGS]: the snapshot process settings', () => {
       [
         ...SNAPSHOT_NODE_FLAGS,
         '-e',
-        'console.log(JSON.stringify([require("v8").getHeapStatistics().heap_size_limit, process.env.MALLOC_ARENA_MAX]))',
+        'console.log(JSON.stringify([require("v8").getHeapStatistics().heap_size_limit, process.env.MALLOC_ARENA_MAX, process.env.MALLOC_MMAP_THRESHOLD_]))',
       ],
       { env: { ...process.env, ...SNAPSHOT_PROCESS_ENV } },
     ).toString()
-    const [limit, arenas] = JSON.parse(out) as [number, string]
+    const [limit, arenas, mmapThreshold] = JSON.parse(out) as [number, string, string]
     const mb = limit / 2 ** 20
     // 512 MiB old generation + 3 x 16 MiB young generation (semi-spaces and new large objects)
     expect(mb).toBeGreaterThanOrEqual(512)
     expect(mb).toBeLessThanOrEqual(512 + 64)
     expect(arenas).toBe('2')
+    expect(mmapThreshold).toBe('131072')
   })
 })
 
