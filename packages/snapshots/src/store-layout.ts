@@ -4,13 +4,7 @@
  */
 import type { BatchOp, KVStore } from '@aureon/storage'
 import { CODE_NAMESPACE } from './params.js'
-import type { NodeReader } from './trie.js'
-
-/** Reads trie nodes by hash from a state store. */
-export function storeNodeReader(stateDb: KVStore): NodeReader {
-  return (hashes) =>
-    hashes.length === 1 ? stateDb.get(hashes[0]).then((v) => [v]) : stateDb.getMany(hashes)
-}
+import { compareBytes, type NodeReader } from './trie.js'
 
 /** Most keys one merged read of {@link sweepingNodeReader} asks the store for. */
 const SWEEP_MAX_KEYS = 16384
@@ -31,12 +25,6 @@ const INDEX_SPAN = 2 ** 21
 /** Big-endian first four bytes of a key. */
 function prefix32(k: Uint8Array): number {
   return ((k[0] << 24) | (k[1] << 16) | (k[2] << 8) | k[3]) >>> 0
-}
-
-function compareKeys(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i]
-  return a.length - b.length
 }
 
 /**
@@ -72,7 +60,7 @@ export function sweepingNodeReader(stateDb: KVStore, inflight = SWEEP_INFLIGHT):
       let e = j + 1
       while (e < n && Math.floor(packed[e] / INDEX_SPAN) === p) e++
       if (e - j > 1) {
-        const run = Array.from(order.subarray(j, e)).sort((x, y) => compareKeys(all[x], all[y]))
+        const run = Array.from(order.subarray(j, e)).sort((x, y) => compareBytes(all[x], all[y]))
         order.set(run, j)
       }
       j = e
@@ -85,7 +73,7 @@ export function sweepingNodeReader(stateDb: KVStore, inflight = SWEEP_INFLIGHT):
     for (let j = 0; j < n; j++) {
       const i = order[j]
       const prev = keys.length > 0 ? keys[keys.length - 1] : undefined
-      if (prev === undefined || compareKeys(prev, all[i]) !== 0) keys.push(all[i])
+      if (prev === undefined || compareBytes(prev, all[i]) !== 0) keys.push(all[i])
       slot[i] = keys.length - 1
     }
     const got = await stateDb.getMany(keys, NO_FILL)

@@ -11,7 +11,7 @@ import {
   verifyRange,
   walkLeaves,
 } from '../src/index.js'
-import { storeNodeReader, sweepingNodeReader } from '../src/store-layout.js'
+import { sweepingNodeReader } from '../src/store-layout.js'
 import type { TrieLeaf } from '../src/trie.js'
 
 const leafArb = fc.record({
@@ -57,11 +57,12 @@ describe('[trie]: roots, walks and proofs', () => {
         fc.array(leafArb, { minLength: 1, maxLength: 80 }),
         fc.integer({ min: 1, max: 5 }),
         fc.integer({ min: 1, max: 300 }),
-        async (raw, window, frontier) => {
+        fc.integer({ min: 1, max: 4 }),
+        async (raw, window, frontier, ahead) => {
           const leaves = sortLeaves(raw)
           const { root, read } = await committed(leaves)
           const walked: string[] = []
-          for await (const l of walkLeaves(read, root, { window, frontier })) {
+          for await (const l of walkLeaves(read, root, { window, frontier, ahead })) {
             walked.push(
               `${Buffer.from(l.key).toString('hex')}=${Buffer.from(l.value).toString('hex')}`,
             )
@@ -262,7 +263,7 @@ describe('[sweepingNodeReader]: merged sorted reads', () => {
           await db.batch(
             stored.map((k, i) => ({ type: 'put', key: k, value: new Uint8Array([i, i >> 8, 7]) })),
           )
-          const plain = storeNodeReader(db)
+          const plain = (ks: Uint8Array[]) => db.getMany(ks)
           const sweeping = sweepingNodeReader(db)
           const pool = [...stored, ...absent]
           const asks = requests.map((r) => r.map((i) => pool[i % pool.length]))
