@@ -138,6 +138,8 @@ export class ChainStore implements ChainStoreInterface {
   private headHeader?: BlockHeader
   private headBlockHash?: Uint8Array
   private base = 0n
+  /** Lowest block of the hash-linked run ending at the base (found once, kept by backfill). */
+  private lowest: bigint | undefined
 
   constructor(readonly db: KVStore) {
     this.stateStore = db.namespace(STATE_NAMESPACE)
@@ -186,6 +188,7 @@ export class ChainStore implements ChainStoreInterface {
     }
     const base = await this.chainDb.get(BASE_KEY)
     this.base = base ? new DataView(base.buffer, base.byteOffset, 8).getBigUint64(0) : 0n
+    this.lowest = undefined
     const h = await this.chainDb.get(HEAD_KEY)
     if (!h) return
     const b = await this.getBlockByHash(h)
@@ -268,6 +271,7 @@ export class ChainStore implements ChainStoreInterface {
     this.stateStore = state
     this.chainDb = this.db.namespace(next.chain)
     this.base = block.header.height
+    this.lowest = undefined
     this.headHeader = block.header
     this.headBlockHash = hash
     return previous
@@ -304,8 +308,7 @@ export class ChainStore implements ChainStoreInterface {
    */
   async backfill(blocks: Block[]): Promise<number> {
     if (!this.headHeader) throw new LedgerError(LedgerErrorCode.STORE, 'the chain store is empty')
-    let low = this.base
-    while (low > 1n && (await this.getBlockHash(low - 1n))) low--
+    const low = await this.lowestStoredHeight()
     let child = await this.getHeader(low)
     if (!child) throw new LedgerError(LedgerErrorCode.STORE, `block ${low} missing from the store`)
     const ops: BatchOp[] = []
@@ -336,7 +339,22 @@ export class ChainStore implements ChainStoreInterface {
       added++
     }
     if (ops.length) await this.chainDb.batch(ops)
+    this.lowest = low - BigInt(added)
     return added
+  }
+
+  /**
+   * The lowest block of the unbroken run of stored blocks that ends at the base (the base itself
+   * when nothing below it was backfilled; genesis at 0 is not part of the run unless it links).
+   * Walks down once, then follows backfill.
+   */
+  async lowestStoredHeight(): Promise<bigint> {
+    if (this.lowest === undefined) {
+      let low = this.base
+      while (low > 1n && (await this.getBlockHash(low - 1n))) low--
+      this.lowest = low
+    }
+    return this.lowest
   }
 
   /**

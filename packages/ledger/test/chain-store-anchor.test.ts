@@ -206,14 +206,19 @@ describe('[ChainStore]: backfill below an anchor', () => {
     await chain.anchor({ stateNamespace: next.state, block: src.blocks[5], genesis: src.blocks[0] })
     // a block that is not block 4's parent... (block 3 does not link to 5)
     await expect(chain.backfill([src.blocks[3]])).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
+    expect(await chain.lowestStoredHeight()).toBe(5n)
     const other = await build(6)
     const forged = { ...other.blocks[4], header: { ...other.blocks[4].header, timestamp: 99n } }
     await expect(chain.backfill([forged])).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
     expect(await chain.backfill([src.blocks[3], src.blocks[4], src.blocks[5], src.blocks[0]])).toBe(
       2,
     )
+    expect(await chain.lowestStoredHeight()).toBe(3n)
     expect(await chain.backfill([src.blocks[2], src.blocks[3]])).toBe(1)
     expect(await chain.backfill([])).toBe(0)
+    expect(await chain.lowestStoredHeight()).toBe(2n)
+    // found again by a walk when the store is opened anew
+    expect(await (await openChainStore({ db })).lowestStoredHeight()).toBe(2n)
     expect(await chain.getBlockByHeight(2n)).toEqual(src.blocks[2])
     expect(await chain.getBlockByHeight(1n)).toBeUndefined()
     const tx = src.blocks[3].transactions[0]
