@@ -256,9 +256,8 @@ export async function fetchBftHistory(o: {
   const lowest = bounds.find((b) => b > 0n) ?? base
   // 1. blocks [lowest, base - 1], hash-linked from block H down, newest batch first
   const lowestStored = async () => {
-    let low = base
-    while (low > lowest && (await chain.getBlockHash(low - 1n))) low--
-    return low
+    const l = await chain.lowestStoredHeight()
+    return l > lowest ? l : lowest
   }
   let low = await lowestStored()
   let missing = low > lowest
@@ -267,7 +266,8 @@ export async function fetchBftHistory(o: {
   if (!missing) return
   await p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
   const peers = await peersByHead(p2p)
-  for (let attempt = 0; low > lowest && attempt < 100; attempt++) {
+  // until done, or a round in which no peer added a block (any epoch length: no batch cap)
+  while (low > lowest) {
     const from = low - BigInt(BATCH) > lowest ? low - BigInt(BATCH) : lowest
     let progressed = false
     for (const peer of peers) {

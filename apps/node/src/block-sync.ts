@@ -13,6 +13,7 @@ import {
 } from '@aureon/consensus'
 import { type ChainStore, decodeBlock } from '@aureon/ledger'
 import type { P2PNode, PeerId } from '@aureon/p2p'
+import { peersByHead } from './bft-state-sync.js'
 import type { LedgerChain } from './ledger-chain.js'
 import type { Logger } from './logger.js'
 
@@ -167,7 +168,8 @@ export async function backfillHistory(o: {
   if (await o.chain.getBlockHash(from)) return 0
   await o.p2p.waitForPeers(1, { timeoutMs: o.timeoutMs }).catch(() => undefined)
   let added = 0
-  for (const peer of [...o.p2p.peers()].sort()) {
+  // highest head first: a peer that is itself syncing has nothing below our base to serve
+  for (const peer of await peersByHead(o.p2p)) {
     try {
       const res = await o.p2p.requestBlocks(peer, {
         fromHeight: from,

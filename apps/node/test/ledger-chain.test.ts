@@ -40,8 +40,10 @@ describe('[LedgerChain]: rollbackTo (reorgs)', () => {
     expect(src.chain.baseHeight()).toBe(0n)
     // epoch 1's set was recorded at block 2 (epochLength 2), which this node never had
     await expect(anchored.chain.validatorSet(1n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
-    // genesis' set (epoch 0) is kept; epoch 2's boundary (block 4) is below too
+    // epoch 2's boundary (block 4) is below too, and so is genesis' set (epoch 0) without a
+    // proven record of it
     await expect(anchored.chain.validatorSet(2n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
+    await expect(anchored.chain.validatorSet(0n)).rejects.toMatchObject({ code: 'ERR_PRUNED' })
     // the anchored chain executes the next block on the imported state
     const b6 = await sealBlock(anchored, [5n])
     const b6src = await sealBlock(src, [5n])
