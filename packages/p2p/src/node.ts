@@ -70,6 +70,8 @@ interface PeerState {
   handshaking: boolean
 }
 
+/** gossipsub's frame limit on send (it-length-prefixed's default, 4 MiB). */
+const GOSSIPSUB_FRAME_LIMIT = 4 * 1024 * 1024
 const te = new TextEncoder()
 const td = new TextDecoder()
 
@@ -208,8 +210,17 @@ class P2PHost implements P2PNode {
       },
     } as Parameters<typeof createLibp2p>[0])) as unknown as Host
     // gossip messages over 4 MiB (blocks, consensus: 8 MiB) would otherwise be dropped on send
-    if (maxGossip > 4 * 1024 * 1024 - 64 * 1024) liftGossipsubFrameLimit(host.services.pubsub)
-    return new P2PHost(host, opts, limits, scoring, scores)
+    const lifted =
+      maxGossip <= GOSSIPSUB_FRAME_LIMIT - 64 * 1024 ||
+      liftGossipsubFrameLimit(host.services.pubsub)
+    const p2p = new P2PHost(host, opts, limits, scoring, scores)
+    if (!lifted) {
+      p2p.log?.warn(
+        { maxGossip },
+        'p2p: gossipsub internals changed, gossip messages over 4 MiB will be dropped on send',
+      )
+    }
+    return p2p
   }
 
   get libp2p(): Libp2p {
