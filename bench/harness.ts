@@ -27,10 +27,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-/** The p-th percentile (nearest rank, 0 < p <= 100) of a list of numbers. */
+/** The p-th percentile (nearest rank: the ceil(p/100 x n)-th smallest, 0 < p <= 100). */
 export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) throw new Error('percentile of an empty list')
   const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
 }
 
 /** Runs `fn` `runs` times (after `warmup` unmeasured runs) and returns the median duration in ms. */
