@@ -287,13 +287,15 @@ describe('[sweepingNodeReader]: merged sorted reads', () => {
       [1, 2, 3].map((i) => ({ type: 'put' as const, key: k(i), value: new Uint8Array([i]) })),
     )
     const sizes: number[] = []
+    const calls: { keys: Uint8Array[]; fillCache: boolean | undefined }[] = []
     let fail = false
     let open: () => void = () => {}
     let gate = Promise.resolve()
     const counting = {
       ...db,
-      getMany: async (keys: Uint8Array[]) => {
+      getMany: async (keys: Uint8Array[], opts?: { fillCache?: boolean }) => {
         sizes.push(keys.length)
+        calls.push({ keys, fillCache: opts?.fillCache })
         await gate
         if (fail) throw new Error('disk gone')
         return db.getMany(keys)
@@ -317,6 +319,10 @@ describe('[sweepingNodeReader]: merged sorted reads', () => {
     ])
     // one read for the first request, one for the two asked meanwhile (3 unique keys)
     expect(sizes).toEqual([1, 3])
+    // the merged read asks for unique keys in key order, descending after an ascending one,
+    // without filling the block cache
+    expect(calls[1].keys).toEqual([k(3), k(2), k(1)])
+    expect(calls.every((c) => c.fillCache === false)).toBe(true)
     fail = true
     const failing = [read([k(1)]), read([k(2)])]
     for (const f of failing) await expect(f).rejects.toThrow('disk gone')
