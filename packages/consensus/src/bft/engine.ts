@@ -959,6 +959,14 @@ export class BftEngine implements ConsensusEngine {
     if (m.lastTC) await this.processTC(m.lastTC)
     await this.processQC(m.highQC, from)
     if (m.round < this.round) return
+    // a timeout is signed in the epoch of the block after its high QC (localTimeout): any other
+    // epoch is refused here, before it could send this node block-syncing from the sender
+    if (m.epoch !== this.epochOf(m.highQC.height + 1n)) {
+      throw new ConsensusError(
+        ConsensusErrorCode.INVALID_MESSAGE,
+        'timeout epoch does not follow its high QC',
+      )
+    }
     const info = await this.epochInfo(m.epoch)
     if (!info.set.validators[m.voter]) {
       throw new ConsensusError(ConsensusErrorCode.INVALID_MESSAGE, 'unknown timeout signer')
