@@ -374,7 +374,7 @@ export class ChainStore implements ChainStoreInterface {
       )
     if (height < this.base || height < 0n)
       throw new LedgerError(
-        LedgerErrorCode.BAD_PARENT,
+        LedgerErrorCode.BELOW_BASE,
         `cannot roll back to ${height}: this store's history starts at ${this.base}`,
       )
     const target = await this.getBlockByHeight(height)

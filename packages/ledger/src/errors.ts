@@ -34,6 +34,8 @@ export const LedgerErrorCode = {
   RECEIPTS_ROOT_MISMATCH: 'ERR_RECEIPTS_ROOT_MISMATCH',
   GAS_USED_MISMATCH: 'ERR_GAS_USED_MISMATCH',
   BAD_PARENT: 'ERR_BAD_PARENT',
+  /** A height below the first block of a chain anchored at a snapshot (as consensus's code). */
+  BELOW_BASE: 'ERR_BELOW_BASE',
   // pool
   ALREADY_KNOWN: 'ERR_ALREADY_KNOWN',
   REPLACEMENT_UNDERPRICED: 'ERR_REPLACEMENT_UNDERPRICED',

@@ -224,7 +224,10 @@ describe('[ChainStore]: backfill below an anchor', () => {
     const tx = src.blocks[3].transactions[0]
     expect((await chain.getTxLocation(transactionHash(tx)))?.blockHeight).toBe(3n)
     expect(chain.baseHeight()).toBe(5n)
-    await expect(chain.rollbackTo(4n)).rejects.toThrow(/history starts at 5/)
+    await expect(chain.rollbackTo(4n)).rejects.toMatchObject({
+      code: 'ERR_BELOW_BASE',
+      message: expect.stringMatching(/history starts at 5/),
+    })
     await expect(
       (await openChainStore({ db: createMemoryStore() })).backfill([]),
     ).rejects.toMatchObject({ code: 'ERR_STORE' })
@@ -275,7 +278,7 @@ describe('[ChainStore]: rollbackTo', () => {
     const next = empty.nextNamespaces()
     await copyState(src.chain.stateDb, db.namespace(next.state))
     await empty.anchor({ stateNamespace: next.state, block: src.blocks[2], genesis: src.blocks[0] })
-    await expect(empty.rollbackTo(1n)).rejects.toThrow(/history starts at 2/)
+    await expect(empty.rollbackTo(1n)).rejects.toMatchObject({ code: 'ERR_BELOW_BASE' })
     expect((await empty.rollbackTo(2n)).removed).toEqual([])
   })
 })
@@ -316,6 +319,6 @@ describe('[ChainStoreInterface]: baseHeight and isBelowBase', () => {
     expect(await chain.getBlockByHeight(H - 1n)).toEqual(below)
     const reopened = await openChainStore({ db })
     expect(history(reopened, probe)).toEqual({ base: H, below: [1n, H - 1n] })
-    await expect(reopened.rollbackTo(H - 1n)).rejects.toMatchObject({ code: 'ERR_BAD_PARENT' })
+    await expect(reopened.rollbackTo(H - 1n)).rejects.toMatchObject({ code: 'ERR_BELOW_BASE' })
   })
 })
