@@ -95,18 +95,22 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
   const chargeStateMore = (perByte: number, bytes: number) => {
     stateUnits += chargeMore(perByte, bytes)
   }
-  const firstAccess = (key: string) => {
-    if (touched.has(key)) return
-    touched.add(key)
-    if (!env.schedule.rerunSurcharge || env.startUnits === undefined) return
-    const g = env.gas!
-    const extra = env.startUnits - (g.value as bigint) - stateUnits
-    if (extra <= 0n) return
-    stateUnits += extra
-    const left = (g.value as bigint) - extra
-    g.value = left
-    if (left < 0n) throw new HostSignal('oog', RuntimeErrorCode.OUT_OF_GAS, 'out of gas')
-  }
+  // without the surcharge (code of schedules before v3) nothing is tracked: the call sites use
+  // `firstAccess?.(key)`, which then does not even build the key
+  const firstAccess = !env.schedule.rerunSurcharge
+    ? undefined
+    : (key: string) => {
+        if (touched.has(key)) return
+        touched.add(key)
+        if (env.startUnits === undefined) return
+        const g = env.gas!
+        const extra = env.startUnits - (g.value as bigint) - stateUnits
+        if (extra <= 0n) return
+        stateUnits += extra
+        const left = (g.value as bigint) - extra
+        g.value = left
+        if (left < 0n) throw new HostSignal('oog', RuntimeErrorCode.OUT_OF_GAS, 'out of gas')
+      }
   const mem = () => new Uint8Array(env.memory!.buffer)
   const range = (ptr: number, len: number, what: string): Uint8Array => {
     const m = mem()
@@ -183,7 +187,7 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       if (addrLen >>> 0 !== ADDRESS_SIZE) return -1
       const addr = read(addrPtr, ADDRESS_SIZE, 'get_balance address')
       const out = range(outPtr, AMOUNT_SIZE, 'get_balance out')
-      firstAccess(`a:${hex(addr)}`)
+      firstAccess?.(`a:${hex(addr)}`)
       writeU128(out, 0, env.state.getBalance(addr))
       return 0
     },
@@ -193,11 +197,11 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       const to = read(toPtr, ADDRESS_SIZE, 'transfer to')
       const amount = readU128(range(amountPtr, AMOUNT_SIZE, 'transfer amount'))
       const from = env.self
-      firstAccess(`a:${hex(from)}`)
+      firstAccess?.(`a:${hex(from)}`)
       const fromBal = env.state.getBalance(from)
       if (fromBal < amount) return 1
       if (amount === 0n || Buffer.compare(from, to) === 0) return 0
-      firstAccess(`a:${hex(to)}`)
+      firstAccess?.(`a:${hex(to)}`)
       const toBal = env.state.getBalance(to)
       if (toBal + amount > MAX_U128) return 1
       env.state.setBalance(from, fromBal - amount)
@@ -208,7 +212,7 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       chargeState(h.storage_read, keyLen >>> 0)
       const key = read(keyPtr, keyLen, 'storage_read key')
       if (key.length > MAX_STORAGE_KEY) return -1
-      firstAccess(`s:${hex(key)}`)
+      firstAccess?.(`s:${hex(key)}`)
       const v = env.state.getStorage(env.self, key)
       if (v === undefined) return -1
       const n = Math.min(v.length, maxLen >>> 0)
@@ -236,7 +240,7 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       const key = read(keyPtr, kl, 'storage_write key')
       const value = read(valPtr, vl, 'storage_write value')
       // written before it is read: that read needs no load
-      touched.add(`s:${hex(key)}`)
+      if (firstAccess) touched.add(`s:${hex(key)}`)
       env.state.setStorage(env.self, key, value)
       return 0
     },
@@ -244,7 +248,7 @@ export function createHostImports(env: HostEnv): Record<string, (...args: number
       chargeState(h.storage_remove, keyLen >>> 0)
       const key = read(keyPtr, keyLen, 'storage_remove key')
       if (key.length > MAX_STORAGE_KEY) return 0
-      firstAccess(`s:${hex(key)}`)
+      firstAccess?.(`s:${hex(key)}`)
       if (env.state.getStorage(env.self, key) === undefined) return 0
       env.state.setStorage(env.self, key, new Uint8Array(0))
       return 1

@@ -153,6 +153,8 @@ describe('[hostile contracts]', () => {
   it('the first read of a key pays for the work before it (a node may re-run it to load the key)', async () => {
     const read = (k: number) =>
       `(drop (call $storage_read (i32.const ${k}) (i32.const 2) (i32.const 100) (i32.const 8)))`
+    // an account's balance (the 20 bytes at 300, an address nobody funded) is state too
+    const balance = '(drop (call $get_balance (i32.const 300) (i32.const 20) (i32.const 400)))'
     const c = await deployed(`(module ${HOST} (memory (export "memory") 1)
       (data (i32.const 0) "k1") (data (i32.const 8) "k2")
       (func $spin (local $i i32)
@@ -169,7 +171,9 @@ describe('[hostile contracts]', () => {
         (call $spin) ${read(0)})
       (func (export "write_spin_read_other")
         (drop (call $storage_write (i32.const 0) (i32.const 2) (i32.const 100) (i32.const 8)))
-        (call $spin) ${read(8)}))`)
+        (call $spin) ${read(8)})
+      (func (export "balance_spin") ${balance} (call $spin))
+      (func (export "spin_balance") (call $spin) ${balance}))`)
     const gas = async (fn: string) => {
       const r = await call(c, fn)
       expect(r.status, r.error?.message).toBe('Success')
@@ -188,6 +192,8 @@ describe('[hostile contracts]', () => {
     )
     // a key written first needs no load; another key does (state functions' own units excluded)
     near((await gas('write_spin_read_other')) - (await gas('write_spin_read')), loop)
+    // the first read of an account pays the same way
+    near((await gas('spin_balance')) - (await gas('balance_spin')), loop)
     // the surcharge is gas like any other: a limit that covers the run without it runs out
     const need = await gas('spin_read')
     expect((await call(c, 'spin_read', { gasLimit: need })).status).toBe('Success')
