@@ -135,6 +135,11 @@ export const defaultNodeConfig: NodeConfig = {
 }
 
 /** A configuration error a user caused: a bad file, a bad flag. */
+/** Whether `v` is 32 bytes in hex (64 hex digits, optionally after 0x): a hash in config or a flag. */
+export function isHash32Hex(v: string): boolean {
+  return /^(0x)?[0-9a-fA-F]{64}$/.test(v)
+}
+
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG'
   constructor(message: string) {
@@ -233,8 +238,7 @@ export function loadNodeConfig(
     throw new ConfigError(`snapshots.chunkSize must be 0 or 4096..4194304, got ${c}`)
   for (const k of ['trustedStateRoot', 'trustedBlockHash'] as const) {
     const v = merged.sync[k]
-    if (v && !/^(0x)?[0-9a-fA-F]{64}$/.test(v))
-      throw new ConfigError(`sync.${k} must be 32 bytes of hex, got ${v}`)
+    if (v && !isHash32Hex(v)) throw new ConfigError(`sync.${k} must be 32 bytes of hex, got ${v}`)
   }
   return {
     ...merged,

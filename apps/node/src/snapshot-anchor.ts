@@ -28,7 +28,7 @@ import {
   type SnapshotExpectation,
   type SnapshotManifest,
 } from '@aureon/snapshots'
-import type { KVStore } from '@aureon/storage'
+import { clearStore, type KVStore } from '@aureon/storage'
 
 /** File name of block H inside a snapshot folder (written by the node next to `manifest.bin`). */
 export const ANCHOR_BLOCK_FILE = 'block.bin'
@@ -94,12 +94,7 @@ export function checkAnchorBlock(block: Block, m: SnapshotManifest): void {
 export async function clearNamespace(db: KVStore, name: string): Promise<void> {
   const ns = db.namespace(name)
   for (const s of [ns.namespace(CODE_NAMESPACE), ns.namespace(IMPORT_META_NAMESPACE), ns]) {
-    for (;;) {
-      const keys: Uint8Array[] = []
-      for await (const [k] of s.iterate({ limit: 10_000 })) keys.push(k)
-      if (keys.length === 0) break
-      await s.batch(keys.map((key) => ({ type: 'del' as const, key })))
-    }
+    await clearStore(s)
   }
 }
 

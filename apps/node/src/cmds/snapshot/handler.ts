@@ -11,7 +11,7 @@ import {
   SNAPSHOT_STORE_OPTIONS,
 } from '@aureon/snapshots'
 import { createMemoryStore, openLevelStore } from '@aureon/storage'
-import { ConfigError, DEFAULT_SNAPSHOT_CHUNK_SIZE } from '../../config.js'
+import { ConfigError, DEFAULT_SNAPSHOT_CHUNK_SIZE, isHash32Hex } from '../../config.js'
 import {
   AnchorError,
   checkAnchorBlock,
@@ -46,7 +46,7 @@ function bigintFlag(name: string, v: string): bigint {
 /** A 32-byte hash flag (--state-root, --block-hash) as bytes; a bad one is ERR_CONFIG. */
 function hashFlag(name: string, v: string | undefined): Uint8Array | undefined {
   if (v === undefined) return undefined
-  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(v))
+  if (!isHash32Hex(v))
     throw new ConfigError(`${name} must be 32 bytes in hex (0x + 64 hex digits), not ${v}`)
   return hexToBytes(v)
 }
