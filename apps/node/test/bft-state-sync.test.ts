@@ -1,4 +1,5 @@
 import {
+  bigintToBytes,
   createGenesis,
   createTxPool,
   decodeUint,
@@ -24,6 +25,7 @@ import {
   ProvenValidatorSets,
   peersByHead,
   proveValidatorSet,
+  serveValidatorSetProofs,
   VALIDATOR_SET_PROOF_PROTOCOL,
   verifyValidatorSetProof,
 } from '../src/bft-state-sync.js'
@@ -152,6 +154,31 @@ describe('[bft state sync]: validator-set proofs', () => {
         code: 'ERR_STATE_SYNC_BAD_PROOF',
       })
     }
+  })
+
+  it('the validator-set-proof handler refuses malformed requests and unknown heights with codes', async () => {
+    const { db, store, genesis } = await chainWithGenesis()
+    const proven = new ProvenValidatorSets(db, store)
+    let handler: ((req: Uint8Array) => Promise<Uint8Array>) | undefined
+    const p2p = {
+      handle: async (_protocol: string, fn: (req: Uint8Array) => Promise<Uint8Array>) => {
+        handler = fn
+        return async () => {}
+      },
+    } as unknown as P2PNode
+    await serveValidatorSetProofs(p2p, store, proven)
+    const serve = handler as (req: Uint8Array) => Promise<Uint8Array>
+    for (const bad of [new Uint8Array([0xff, 1]), rlpEncode([]), rlpEncode([[], []])]) {
+      await expect(serve(bad)).rejects.toMatchObject({ code: 'ERR_INVALID_REQUEST' })
+    }
+    await expect(serve(rlpEncode([bigintToBytes(7n)]))).rejects.toMatchObject({
+      code: 'ERR_STATE_SYNC_NOT_SERVED',
+    })
+    const ok = await verifyValidatorSetProof(
+      genesis.header,
+      await serve(rlpEncode([new Uint8Array(0)])),
+    )
+    expect(decodeValidatorSet(ok.value).validators).toHaveLength(3)
   })
 
   it('a chain anchored above the boundaries serves their sets from proven records only', async () => {
