@@ -23,6 +23,7 @@ export {
   trieRoot,
   verifyKeyProof,
   verifyRange,
+  walkLeafBatches,
   walkLeaves,
 } from './trie.js'
 export * from './types.js'

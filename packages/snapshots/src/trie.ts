@@ -629,19 +629,42 @@ export class WalkedLeaf implements TrieLeaf {
   }
 }
 
-/** Leaves under a fully read frame, in key order; frees the subtree as it goes. */
-function* emit(top: WalkFrame): Generator<WalkedLeaf> {
-  const stack: WalkFrame[] = [top]
+/** Values of the leaves under fully read frames, in key order. */
+function leafValues(frames: WalkFrame[]): Uint8Array[] {
+  const out: Uint8Array[] = []
+  const stack: WalkFrame[] = []
+  for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i])
+  while (stack.length > 0) {
+    const f = stack.pop() as WalkFrame
+    if (f.kind === 3) out.push(f.value as Uint8Array)
+    else if (f.kids) for (let i = f.kids.length - 1; i >= 0; i--) stack.push(f.kids[i])
+  }
+  return out
+}
+
+/** Most leaves in one batch of {@link walkLeafBatches}. */
+const LEAF_BATCH = 1024
+
+/** Leaves under fully read frames, in key order, in batches; frees the subtrees as it goes. */
+function* emitBatches(top: WalkFrame[]): Generator<WalkedLeaf[]> {
+  const stack: WalkFrame[] = []
+  for (let i = top.length - 1; i >= 0; i--) stack.push(top[i])
+  let batch: WalkedLeaf[] = []
   while (stack.length > 0) {
     const f = stack.pop() as WalkFrame
     if (f.kind === 3) {
-      yield new WalkedLeaf(leafKey(f), f.value as Uint8Array, f)
+      batch.push(new WalkedLeaf(leafKey(f), f.value as Uint8Array, f))
+      if (batch.length === LEAF_BATCH) {
+        yield batch
+        batch = []
+      }
       continue
     }
     const kids = f.kids as WalkFrame[]
     f.kids = undefined
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i])
   }
+  if (batch.length > 0) yield batch
 }
 
 /** Options of {@link walkLeaves}. */
@@ -652,14 +675,16 @@ export interface WalkOptions {
   ahead?: number
   /** Split the trie into about this many subtries (default 4096). */
   frontier?: number
+  /**
+   * Called with the leaf values of each group of subtries once the group is read, in key order
+   * and ahead of the leaves being yielded (by up to `ahead` groups): what a consumer needs to
+   * start its own reads for leaves it will reach soon.
+   */
+  onGroupRead?: (values: Uint8Array[]) => void
 }
 
 /**
- * Leaves of the committed trie `root` in key order. The top of the trie is read breadth-first
- * until it splits into about `frontier` subtries; those are then loaded `window` at a time,
- * level by level with one large batched read per level (a store round trip per node would cost
- * far more), the next groups being read while the consumer takes the current one. Memory stays
- * bounded: a few groups of subtries plus the frontier.
+ * Leaves of the committed trie `root` in key order.
  * @example
  * for await (const leaf of walkLeaves(reader, root)) console.log(leaf.key, leaf.value)
  */
@@ -668,6 +693,25 @@ export async function* walkLeaves(
   root: Uint8Array,
   opts: WalkOptions = {},
 ): AsyncGenerator<WalkedLeaf> {
+  for await (const batch of walkLeafBatches(read, root, opts)) yield* batch
+}
+
+/**
+ * Leaves of the committed trie `root` in key order, in arrays of up to 1024 (a consumer that
+ * takes them a batch at a time saves the promise of an async iteration step per leaf). The top
+ * of the trie is read breadth-first
+ * until it splits into about `frontier` subtries; those are then loaded `window` at a time,
+ * level by level with one large batched read per level (a store round trip per node would cost
+ * far more), the next groups being read while the consumer takes the current one. Memory stays
+ * bounded: a few groups of subtries plus the frontier.
+ * @example
+ * for await (const batch of walkLeafBatches(reader, root)) for (const leaf of batch) use(leaf)
+ */
+export async function* walkLeafBatches(
+  read: NodeReader,
+  root: Uint8Array,
+  opts: WalkOptions = {},
+): AsyncGenerator<WalkedLeaf[]> {
   if (compareBytes(root, EMPTY_TRIE_ROOT) === 0) return
   const window = Math.max(1, opts.window ?? 32)
   const ahead = Math.max(1, opts.ahead ?? 4)
@@ -685,10 +729,20 @@ export async function* walkLeaves(
     await loadLevel(read, frontier)
   }
   let i = 0
+  const onRead = opts.onGroupRead
+  // onGroupRead sees the groups in order, whichever of the reads ahead finishes first
+  let seen: Promise<unknown> = Promise.resolve()
   const nextGroup = () => {
     const group = frontier.slice(i, i + window)
     i += group.length
-    const p = loadAll(read, group).then(() => group)
+    const loaded = loadAll(read, group)
+    const p = onRead
+      ? Promise.all([loaded, seen]).then(() => {
+          onRead(leafValues(group))
+          return group
+        })
+      : loaded.then(() => group)
+    seen = p
     p.catch(() => {}) // surfaced when awaited
     return p
   }
@@ -699,7 +753,7 @@ export async function* walkLeaves(
   while (pending.length > 0) {
     const group = await (pending.shift() as Promise<WalkFrame[]>)
     if (i < frontier.length) pending.push(nextGroup())
-    for (const f of group) yield* emit(f)
+    yield* emitBatches(group)
   }
 }
 

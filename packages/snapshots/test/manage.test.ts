@@ -1,11 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryStore } from '@aureon/storage'
+import { createMemoryStore, type KVStore } from '@aureon/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createSnapshot,
   exportSnapshot,
+  importSnapshot,
   isSnapshotError,
   listSnapshots,
   packSnapshot,
@@ -96,6 +97,75 @@ describe('[snapshots]: create, list, prune', () => {
     expect(await listSnapshots(tmp)).not.toContainEqual(
       expect.objectContaining({ path: join(tmp, 'missing.aursnap') }),
     )
+  })
+
+  it('reads contracts ahead (storage walks, each code once) and exports them in order', async () => {
+    // more contracts than the export starts ahead, pairs sharing code, storage cut over chunks
+    const db = createMemoryStore()
+    const built = await buildState(db.namespace('state'), {
+      accounts: 40,
+      contracts: 14,
+      slots: 30,
+    })
+    const codeGets: string[] = []
+    const stateDb = db.namespace('state')
+    const counting: KVStore = Object.create(stateDb)
+    counting.namespace = (name: string) => {
+      const ns = stateDb.namespace(name)
+      const wrapped: KVStore = Object.create(ns)
+      wrapped.get = (key, opts) => {
+        codeGets.push(Buffer.from(key).toString('hex'))
+        return ns.get(key, opts)
+      }
+      return wrapped
+    }
+    const dir = join(tmp, 'contracts')
+    const { manifest } = await exportSnapshot({
+      stateDb: counting,
+      chainId: 1n,
+      height: 1n,
+      blockHash: seeded('b'),
+      stateRoot: built.stateRoot,
+      dir,
+      chunkSize: 4096,
+    })
+    expect(manifest.codeCount).toBe(7)
+    expect(manifest.storageCount).toBe(14 * 30)
+    expect(manifest.accountCount).toBe(40 + 14 + 1)
+    // each code blob read once although two contracts hold it
+    expect(codeGets.length).toBe(7)
+    expect(new Set(codeGets).size).toBe(7)
+    const target = createMemoryStore()
+    const r = await importSnapshot({ source: dir, db: target, expect: { chainId: 1n } })
+    expect(r.stateRoot).toEqual(built.stateRoot)
+  })
+
+  it('reports a missing code blob or storage node of a contract read ahead as MISSING_STATE', async () => {
+    for (const lose of ['code', 'storage'] as const) {
+      const db = createMemoryStore()
+      const stateDb = db.namespace('state')
+      const built = await buildState(stateDb, { accounts: 20, contracts: 9, slots: 12 })
+      const victim = await built.state.getAccount(built.contracts[7])
+      if (lose === 'code') await stateDb.namespace('code').del(victim.codeHash)
+      else await stateDb.del(victim.storageRoot)
+      const file = join(tmp, `lost-${lose}.aursnap`)
+      let err: unknown
+      try {
+        await exportSnapshot({
+          stateDb,
+          chainId: 1n,
+          height: 1n,
+          blockHash: seeded('b'),
+          stateRoot: built.stateRoot,
+          file,
+          chunkSize: 4096,
+        })
+      } catch (e) {
+        err = e
+      }
+      expect(isSnapshotError(err, 'ERR_SNAPSHOT_MISSING_STATE')).toBe(true)
+      expect(await listSnapshots(tmp)).not.toContainEqual(expect.objectContaining({ path: file }))
+    }
   })
 
   it('aborts an export through its signal', async () => {

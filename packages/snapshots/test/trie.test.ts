@@ -9,6 +9,7 @@ import {
   trieRoot,
   verifyKeyProof,
   verifyRange,
+  walkLeafBatches,
   walkLeaves,
 } from '../src/index.js'
 import { sweepingNodeReader } from '../src/store-layout.js'
@@ -79,6 +80,56 @@ describe('[trie]: roots, walks and proofs', () => {
       ),
       { numRuns: 60 },
     )
+  })
+
+  it('walks in batches, and reports each group it read before yielding its leaves (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(leafArb, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (raw, window, frontier, ahead) => {
+          const leaves = sortLeaves(raw)
+          const { root, read } = await committed(leaves)
+          const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+          const reported: string[] = []
+          const yielded: string[] = []
+          for await (const batch of walkLeafBatches(read, root, {
+            window,
+            frontier,
+            ahead,
+            onGroupRead: (values) => reported.push(...values.map(hex)),
+          })) {
+            expect(batch.length).toBeGreaterThan(0)
+            expect(batch.length).toBeLessThanOrEqual(1024)
+            for (const l of batch) yielded.push(hex(l.value))
+            // a group is reported once read, before its leaves are yielded
+            expect(reported.length).toBeGreaterThanOrEqual(yielded.length)
+          }
+          expect(yielded).toEqual(leaves.map((l) => hex(l.value)))
+          // every group reported once, in key order
+          expect(reported).toEqual(yielded)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('walks a large trie in batches of at most 1024 leaves', async () => {
+    const leaves = sortLeaves(
+      Array.from({ length: 2500 }, (_, i) => {
+        const key = new Uint8Array(32)
+        new DataView(key.buffer).setUint32(0, (i * 2654435761) >>> 0)
+        return { key, value: new Uint8Array([i & 0xff, i >> 8]) }
+      }),
+    )
+    const { root, read } = await committed(leaves)
+    const sizes: number[] = []
+    for await (const batch of walkLeafBatches(read, root, { window: 4096, frontier: 1 })) {
+      sizes.push(batch.length)
+    }
+    expect(sizes).toEqual([1024, 1024, 452])
   })
 
   it('walk: a missing node is MISSING_STATE, a malformed node is FORGED', async () => {
