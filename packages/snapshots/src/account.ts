@@ -91,5 +91,21 @@ function accountRefsFast(b: Uint8Array): AccountRefs | undefined {
   }
   if (p !== end) return undefined
   if (code < 0 || root < 0) return {}
-  return refsOf(b.subarray(code, code + 32), b.subarray(root, root + 32))
+  // most accounts hold neither code nor storage: compared in place, no views, one shared result
+  const hasCode = !equalAt(b, code, EMPTY_CODE_HASH)
+  const hasRoot = !equalAt(b, root, EMPTY_TRIE_ROOT)
+  if (!hasCode && !hasRoot) return NO_REFS
+  return {
+    codeHash: hasCode ? b.subarray(code, code + 32) : undefined,
+    storageRoot: hasRoot ? b.subarray(root, root + 32) : undefined,
+  }
+}
+
+/** The references of an account without code or storage (shared, frozen). */
+const NO_REFS: AccountRefs = Object.freeze({})
+
+/** Whether b[at..at+32) equals the 32 bytes of `h`. */
+function equalAt(b: Uint8Array, at: number, h: Uint8Array): boolean {
+  for (let i = 0; i < 32; i++) if (b[at + i] !== h[i]) return false
+  return true
 }

@@ -420,6 +420,8 @@ class WalkFrame {
   value: Uint8Array | undefined
   hpStart = 0
   hpEnd = 0
+  /** Whether the node is referenced by hash (a proof node), not embedded in its parent. */
+  readonly hashed: boolean
 
   constructor(
     readonly up: WalkFrame | undefined,
@@ -427,11 +429,12 @@ class WalkFrame {
     readonly nib: number,
     /** Nibbles of the key above this node. */
     readonly depth: number,
-    /** Hash to read the node by (undefined when embedded). */
-    readonly hash: Uint8Array | undefined,
+    /** Hash to read the node by until it is read (undefined when embedded). */
+    public hash: Uint8Array | undefined,
     enc: Uint8Array | undefined,
   ) {
     this.enc = enc
+    this.hashed = hash !== undefined
   }
 }
 
@@ -574,7 +577,7 @@ function leafKey(f: WalkFrame): Uint8Array {
 const READ_BATCH = 1024
 
 /** Reads (in a few large batched reads) and parses the frames of one level. */
-async function loadLevel(read: NodeReader, level: WalkFrame[]): Promise<void> {
+async function loadLevel(read: NodeReader, level: WalkFrame[], parse = true): Promise<void> {
   const need: WalkFrame[] = []
   for (const f of level) if (f.enc === undefined) need.push(f)
   if (need.length > 0) {
@@ -592,10 +595,11 @@ async function loadLevel(read: NodeReader, level: WalkFrame[]): Promise<void> {
         const f = need[k++]
         if (!n) missing(f.hash as Uint8Array)
         f.enc = n
+        f.hash = undefined // read: a walk keeps nodes, not the views of their hashes
       }
     }
   }
-  for (const f of level) parseFrame(f)
+  if (parse) for (const f of level) parseFrame(f)
 }
 
 function kidsOf(level: WalkFrame[]): WalkFrame[] {
@@ -623,7 +627,7 @@ export class WalkedLeaf implements TrieLeaf {
   proof(): Uint8Array[] {
     const out: Uint8Array[] = []
     for (let g: WalkFrame | undefined = this.frame; g; g = g.up) {
-      if (g.hash) out.push(g.enc as Uint8Array)
+      if (g.hashed) out.push(g.enc as Uint8Array)
     }
     return out.reverse()
   }
@@ -718,15 +722,19 @@ export async function* walkLeafBatches(
   const target = Math.max(1, opts.frontier ?? 4096)
   // the frontier: the top levels, read breadth-first until wide enough or fully read
   let frontier: WalkFrame[] = [new WalkFrame(undefined, -1, 0, root, undefined)]
-  await loadLevel(read, frontier)
-  while (frontier.length < target && frontier.some((f) => f.kids)) {
+  // the last level read is parsed group by group, as its groups are loaded: parsed at once, its
+  // nodes' children (16 frames a branch, some 65,000 for a wide frontier) would all be in memory
+  await loadLevel(read, frontier, false)
+  while (frontier.length < target) {
+    for (const f of frontier) parseFrame(f)
+    if (!frontier.some((f) => f.kids)) break
     const wider: WalkFrame[] = []
     for (const f of frontier) {
       if (f.kids) for (const k of f.kids) wider.push(k)
       else wider.push(f)
     }
     frontier = wider
-    await loadLevel(read, frontier)
+    await loadLevel(read, frontier, false)
   }
   let i = 0
   const onRead = opts.onGroupRead
@@ -735,6 +743,7 @@ export async function* walkLeafBatches(
   const nextGroup = () => {
     const group = frontier.slice(i, i + window)
     i += group.length
+    for (const f of group) parseFrame(f)
     const loaded = loadAll(read, group)
     const p = onRead
       ? Promise.all([loaded, seen]).then(() => {
