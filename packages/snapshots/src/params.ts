@@ -43,18 +43,18 @@ export const SNAPSHOT_STORE_OPTIONS: { readonly cacheSize: number } = {
 }
 /**
  * LevelDB options for the store a snapshot is exported from (`aureon snapshot create|export`):
- * a 4 MiB block cache and `maxOpenFiles: 80` (a table cache of 70 files; LevelDB's minimum is
+ * a 4 MiB block cache and `maxOpenFiles: 76` (a table cache of 66 files; LevelDB's minimum is
  * 74, 64 files). LevelDB memory-maps each table file it holds open, and a walk reading trie nodes
  * by hash touches them all at random, so with the default (1000) the RSS grows by about the size
- * of the database; with 70 open tables it stays under 70 x the table size (2 MiB by default)
+ * of the database; with 66 open tables it stays under 66 x the table size (2 MiB by default)
  * whatever the database size. The export's sweeping reads keep the reopening this causes cheap.
- * Measured at 1M accounts (90 tables): 74 gave about 260 MiB peak RSS and 80 about 290 MiB, 80
- * about 6% faster (fewer reopens).
+ * Measured at 1M accounts (90 tables): 74 gave 260-275 MiB peak RSS, 80 gave 288-300 MiB and
+ * was about 6% faster (fewer reopens); 76 keeps a margin under 300 MiB.
  */
 export const SNAPSHOT_EXPORT_STORE_OPTIONS: {
   readonly cacheSize: number
   readonly maxOpenFiles: number
-} = { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles: 80 }
+} = { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles: 76 }
 /**
  * Node/V8 flags of a process that imports a snapshot (`aureon snapshot import` starts its worker
  * process with them). A 16 MiB semi-space and a 512 MiB old-generation limit make V8 keep the
