@@ -633,17 +633,24 @@ export class WalkedLeaf implements TrieLeaf {
   }
 }
 
-/** Values of the leaves under fully read frames, in key order. */
-function leafValues(frames: WalkFrame[]): Uint8Array[] {
-  const out: Uint8Array[] = []
+/**
+ * Leaf frames under fully read frames, in key order; with `free`, drops each subtree's children
+ * as it goes (the walk's emission) instead of leaving them (a look at a group before it).
+ */
+function* leafFrames(top: WalkFrame[], free: boolean): Generator<WalkFrame> {
   const stack: WalkFrame[] = []
-  for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i])
+  for (let i = top.length - 1; i >= 0; i--) stack.push(top[i])
   while (stack.length > 0) {
     const f = stack.pop() as WalkFrame
-    if (f.kind === 3) out.push(f.value as Uint8Array)
-    else if (f.kids) for (let i = f.kids.length - 1; i >= 0; i--) stack.push(f.kids[i])
+    if (f.kind === 3) {
+      yield f
+      continue
+    }
+    const kids = f.kids
+    if (!kids) continue
+    if (free) f.kids = undefined
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i])
   }
-  return out
 }
 
 /** Most leaves in one batch of {@link walkLeafBatches}. */
@@ -651,22 +658,13 @@ const LEAF_BATCH = 1024
 
 /** Leaves under fully read frames, in key order, in batches; frees the subtrees as it goes. */
 function* emitBatches(top: WalkFrame[]): Generator<WalkedLeaf[]> {
-  const stack: WalkFrame[] = []
-  for (let i = top.length - 1; i >= 0; i--) stack.push(top[i])
   let batch: WalkedLeaf[] = []
-  while (stack.length > 0) {
-    const f = stack.pop() as WalkFrame
-    if (f.kind === 3) {
-      batch.push(new WalkedLeaf(leafKey(f), f.value as Uint8Array, f))
-      if (batch.length === LEAF_BATCH) {
-        yield batch
-        batch = []
-      }
-      continue
+  for (const f of leafFrames(top, true)) {
+    batch.push(new WalkedLeaf(leafKey(f), f.value as Uint8Array, f))
+    if (batch.length === LEAF_BATCH) {
+      yield batch
+      batch = []
     }
-    const kids = f.kids as WalkFrame[]
-    f.kids = undefined
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i])
   }
   if (batch.length > 0) yield batch
 }
@@ -747,7 +745,9 @@ export async function* walkLeafBatches(
     const loaded = loadAll(read, group)
     const p = onRead
       ? Promise.all([loaded, seen]).then(() => {
-          onRead(leafValues(group))
+          const values: Uint8Array[] = []
+          for (const f of leafFrames(group, false)) values.push(f.value as Uint8Array)
+          onRead(values)
           return group
         })
       : loaded.then(() => group)
