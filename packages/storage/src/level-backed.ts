@@ -1,9 +1,4 @@
-import type {
-  AbstractBatchOperation,
-  AbstractGetManyOptions,
-  AbstractGetOptions,
-  AbstractLevel,
-} from 'abstract-level'
+import type { AbstractGetManyOptions, AbstractGetOptions, AbstractLevel } from 'abstract-level'
 import { StorageError, StorageErrorCode } from './errors.js'
 import {
   checkNamespaceName,
@@ -166,28 +161,44 @@ export class LevelBackedStore implements KVStore {
 
   async batch(ops: BatchOp[]): Promise<void> {
     this.assertOpen()
-    const out: AbstractBatchOperation<BytesLevel, Bytes, Bytes>[] = new Array(ops.length)
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]
-      checkKey(op?.key)
-      const prefix =
-        op.namespace && op.namespace.length > 0 ? this.prefixFor(op.namespace) : this.lo
-      const key = withPrefix(prefix, op.key)
-      if (op.type === 'put') {
-        checkValue(op.value)
-        out[i] = { type: 'put', key, value: op.value }
-      } else if (op.type === 'del') {
-        out[i] = { type: 'del', key }
-      } else {
-        throw new StorageError(
-          StorageErrorCode.INVALID_BATCH_OP,
-          `invalid batch op type ${JSON.stringify((op as { type: unknown }).type)} at index ${i}: expected 'put' or 'del'`,
-        )
-      }
-    }
-    if (out.length === 0) return
+    if (ops.length === 0) return
+    // classic-level's chained batch copies each op into the native batch as it is added, about
+    // three times cheaper per op than converting an array of op objects; nothing is written
+    // until `write()`, so an invalid op below leaves the store untouched
+    const db = this.shared.db
+    // a chained batch needs an open database (a MemoryStore opens on its first use)
+    let b: ReturnType<BytesLevel['batch']>
     try {
-      await this.shared.db.batch(out)
+      if (db.status === 'opening') await db.open()
+      b = db.batch()
+    } catch (e) {
+      return this.wrap(e)
+    }
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]
+        checkKey(op?.key)
+        const prefix =
+          op.namespace && op.namespace.length > 0 ? this.prefixFor(op.namespace) : this.lo
+        const key = withPrefix(prefix, op.key)
+        if (op.type === 'put') {
+          checkValue(op.value)
+          b.put(key, op.value)
+        } else if (op.type === 'del') {
+          b.del(key)
+        } else {
+          throw new StorageError(
+            StorageErrorCode.INVALID_BATCH_OP,
+            `invalid batch op type ${JSON.stringify((op as { type: unknown }).type)} at index ${i}: expected 'put' or 'del'`,
+          )
+        }
+      }
+    } catch (e) {
+      await b.close()
+      throw e
+    }
+    try {
+      await b.write()
     } catch (e) {
       this.wrap(e)
     }
