@@ -263,6 +263,7 @@ export class AureonNode {
         genesis: expected.block,
         sync: cfg.sync,
         logger,
+        stagingDir: join(cfg.dataDir, 'tmp'),
       })
     }
     if (p2p && engineName === 'pow' && chainStore.baseHeight() > 0n) {

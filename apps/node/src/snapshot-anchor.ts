@@ -133,6 +133,8 @@ export interface ImportAndAnchorOptions {
   genesis?: Block
   expect: SnapshotExpectation
   concurrency?: number
+  /** Scratch folder of the import (see importSnapshot's `stagingDir`). */
+  stagingDir?: string
   onProgress?: ProgressCallback
 }
 
@@ -168,6 +170,7 @@ export async function importAndAnchor(o: ImportAndAnchorOptions): Promise<Import
       stateRoot: o.expect.stateRoot ?? o.block.header.stateRoot,
     },
     concurrency: o.concurrency,
+    stagingDir: o.stagingDir,
     onProgress: o.onProgress,
   })
   checkAnchorBlock(o.block, r.manifest)

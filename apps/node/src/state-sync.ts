@@ -201,6 +201,8 @@ export interface StateSyncOptions {
   genesis: Block
   sync: SyncConfig
   logger: Logger
+  /** Scratch folder of the import (see importSnapshot's `stagingDir`). */
+  stagingDir?: string
   /** Stop waiting (node shutdown). */
   signal?: AbortSignal
 }
@@ -295,6 +297,7 @@ export async function stateSync(o: StateSyncOptions): Promise<ImportAndAnchorRes
         genesis: o.genesis,
         expect: { chainId: o.chainId },
         concurrency: sync.concurrency,
+        stagingDir: o.stagingDir,
       })
       logger.info(
         {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytesToHex } from '@aureon/crypto'
 import { encodeTransaction, signTransaction, TxKind } from '@aureon/ledger'
@@ -110,6 +110,9 @@ describe('[aureon snapshot]: create, list, export, a verified import, and a node
     expect(imported.height).toBe(String(head.height))
 
     expect(imported.anchored).toBe(true)
+    // the import staged its sorted trie nodes in the data folder's tmp and removed them
+    // (the folder exists: the import used it; it is empty: the run files are gone)
+    expect(readdirSync(join(fresh, 'tmp'))).toEqual([])
 
     // a snapshot of another chain is refused with a coded error
     await expect(

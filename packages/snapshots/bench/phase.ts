@@ -204,6 +204,8 @@ async function doImport() {
     source: join(dir, 'snap'),
     db,
     expect: { chainId: CHAIN, stateRoot: Buffer.from(root, 'hex') },
+    // as the CLI: a scratch folder beside the store
+    stagingDir: process.env.AUREON_BENCH_NO_STAGING ? undefined : join(dir, 'tmp'),
     // the library default (4), as `aureon snapshot import` uses it, unless overridden
     concurrency: process.env.AUREON_BENCH_CONCURRENCY
       ? Number(process.env.AUREON_BENCH_CONCURRENCY)

@@ -36,7 +36,12 @@ export interface SnapshotManifest {
 
 /** A progress report of export, import and sync. */
 export interface SnapshotProgress {
-  phase: 'export' | 'import'
+  /**
+   * `write` (an import with a staging folder): every chunk is verified, the trie nodes are being
+   * written in key order; `bytes` and `totalBytes` then count the nodes' bytes (`totalBytes`
+   * counts a node met in two chunks twice until the last report, where it equals `bytes`).
+   */
+  phase: 'export' | 'import' | 'write'
   /** Chunks done. */
   chunks: number
   /** Chunks in all (known on import; on export, the chunks written so far). */
@@ -114,6 +119,16 @@ export interface ImportSnapshotOptions {
   expect: SnapshotExpectation
   /** Chunks fetched and verified at once (default 4). */
   concurrency?: number
+  /**
+   * A folder for scratch files (e.g. a `tmp` folder in the node's data folder). The import
+   * creates `<namespace>.sort` in it (removing what a crashed import left there) and removes it
+   * at the end. With it, the verified trie nodes are kept sorted by hash in run files and written
+   * into the store in key order once every chunk is verified, so LevelDB flushes tables that do
+   * not overlap and has almost nothing to compact (1M accounts: about 1.5x faster, 10 s less
+   * CPU), for a copy of the nodes on disk during the import. Without it, each verified chunk's
+   * nodes are written as they come.
+   */
+  stagingDir?: string
   onProgress?: ProgressCallback
   signal?: AbortSignal
 }

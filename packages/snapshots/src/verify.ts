@@ -8,6 +8,7 @@ import { accountRefs } from './account.js'
 import { equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeChunk, decompressChunk, SegmentType } from './format.js'
+import { sortPacked } from './sort.js'
 import { codeOp, nodeOp } from './store-layout.js'
 import { verifyKeyProof, verifyRange } from './trie.js'
 import type { SnapshotManifest } from './types.js'
@@ -40,6 +41,21 @@ export class PackedNodes {
     this.buf.set(rlp, this.length + 36)
     this.length = need
     this.count++
+  }
+
+  /** Packed entries made elsewhere (`bytes` of another PackedNodes, e.g. from a worker). */
+  static from(bytes: Uint8Array, count: number): PackedNodes {
+    const p = new PackedNodes(0)
+    p.buf = bytes
+    p.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    p.length = bytes.length
+    p.count = count
+    return p
+  }
+
+  /** The packed entries. */
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length)
   }
 
   /** Batch ops (relative to the state store) of at most `max` nodes each, views into the buffer. */
@@ -114,6 +130,8 @@ export async function verifyChunkPacked(opts: {
   manifest: SnapshotManifest
   index: number
   bytes: Uint8Array
+  /** Return the nodes in key order, each once (as an import with a staging folder writes them). */
+  sortNodes?: boolean
 }): Promise<PackedVerifiedChunk> {
   const { manifest, index, bytes } = opts
   const info = manifest.chunks[index]
@@ -235,5 +253,9 @@ export async function verifyChunkPacked(opts: {
     forged('its account segments differ from the manifest')
   if (out.leafCount !== info.leafCount)
     forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
+  if (opts.sortNodes) {
+    const sorted = sortPacked(nodes.bytes, nodes.length)
+    out.nodes = PackedNodes.from(sorted.bytes, sorted.count)
+  }
   return out
 }

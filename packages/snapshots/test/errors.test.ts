@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,19 +92,26 @@ async function expectRefused(
   code: SnapshotErrorCode,
   expectChain = 7n,
 ) {
-  const { db, digest } = await nodeWithState()
-  const before = await digest()
-  let err: unknown
-  try {
-    await importSnapshot({ source, db, expect: { chainId: expectChain } })
-  } catch (e) {
-    err = e
+  // each case twice: nodes written as verified, and staged (sorted run files) then written
+  for (const stagingDir of [undefined, await mkdtemp(join(tmpdir(), 'aureon-staging-'))]) {
+    const { db, digest } = await nodeWithState()
+    const before = await digest()
+    let err: unknown
+    try {
+      await importSnapshot({ source, db, expect: { chainId: expectChain }, stagingDir })
+    } catch (e) {
+      err = e
+    }
+    expect(isSnapshotError(err)).toBe(true)
+    expect((err as SnapshotError).code).toBe(code)
+    expect((err as SnapshotError).message.length).toBeGreaterThan(10)
+    expect(await digest()).toBe(before)
+    expect((await getImportStatus({ db })).complete).toBe(false)
+    if (stagingDir) {
+      expect(readdirSync(stagingDir)).toEqual([]) // run files removed
+      await rm(stagingDir, { recursive: true, force: true })
+    }
   }
-  expect(isSnapshotError(err)).toBe(true)
-  expect((err as SnapshotError).code).toBe(code)
-  expect((err as SnapshotError).message.length).toBeGreaterThan(10)
-  expect(await digest()).toBe(before)
-  expect((await getImportStatus({ db })).complete).toBe(false)
 }
 
 /** Rewrites chunk `i` of `dir` with `edit` applied to its body, and fixes the manifest's hash. */

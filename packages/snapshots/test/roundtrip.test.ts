@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,7 +38,11 @@ afterAll(async () => {
 
 const blockHash = seeded('block')
 
-async function roundtrip(makeStore: (name: string) => Promise<KVStore>, packed: boolean) {
+async function roundtrip(
+  makeStore: (name: string) => Promise<KVStore>,
+  packed: boolean,
+  stagingDir?: string,
+) {
   const src = await makeStore('src')
   const built = await buildState(src.namespace('state'), {
     accounts: 300,
@@ -69,10 +74,24 @@ async function roundtrip(makeStore: (name: string) => Promise<KVStore>, packed: 
     source: out,
     db: dst,
     expect: { chainId: 7n, height: 10n, stateRoot: built.stateRoot },
+    stagingDir,
     onProgress: (p) => imp.push(p),
   })
   expect(r.stateRoot).toEqual(built.stateRoot)
-  expect(imp.at(-1)).toMatchObject({ chunks: manifest.chunks.length, bytes: manifest.totalRawSize })
+  expect(imp.filter((p) => p.phase === 'import').at(-1)).toMatchObject({
+    chunks: manifest.chunks.length,
+    bytes: manifest.totalRawSize,
+  })
+  const writes = imp.filter((p) => p.phase === 'write')
+  if (stagingDir) {
+    // the sorted nodes were written after every chunk was verified; the run files are gone
+    expect(imp.findIndex((p) => p.phase === 'write')).toBe(manifest.chunks.length)
+    expect(writes.length).toBeGreaterThan(0)
+    expect(writes.at(-1)?.bytes).toBe(writes.at(-1)?.totalBytes)
+    expect(readdirSync(stagingDir)).toEqual([])
+  } else {
+    expect(writes).toEqual([])
+  }
   expect(await getImportStatus({ db: dst, namespace: r.namespace })).toMatchObject({
     complete: true,
     height: 10n,
@@ -166,7 +185,8 @@ describe('[snapshots]: roundtrip', () => {
     await roundtrip(async () => createMemoryStore(), false)
   })
 
-  it('exports and imports a packed file on LevelStore opened with SNAPSHOT_STORE_OPTIONS', async () => {
+  it('exports and imports a packed file on LevelStore opened with SNAPSHOT_STORE_OPTIONS, nodes staged and written in key order', async () => {
+    const staging = join(tmp, 'staging')
     const out = await roundtrip(
       (name) =>
         openLevelStore({
@@ -174,6 +194,7 @@ describe('[snapshots]: roundtrip', () => {
           ...SNAPSHOT_STORE_OPTIONS,
         }),
       true,
+      staging,
     )
     const list = await listSnapshots(tmp)
     expect(list.some((s) => s.path === out)).toBe(true)

@@ -229,6 +229,7 @@ export async function snapshotImport(
         stateRoot,
         blockHash,
       },
+      stagingDir: join(dataDir, 'tmp'),
       onProgress: p.update,
     })
     p.stop()

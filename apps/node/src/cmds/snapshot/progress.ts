@@ -1,19 +1,20 @@
 import type { SnapshotProgress } from '@aureon/snapshots'
 import { SingleBar } from 'cli-progress'
 
-/** Progress: a bar (bytes, chunks, rate, ETA) on a TTY, plain lines otherwise. */
+/**
+ * Progress: a bar (bytes, chunks, rate, ETA) on a TTY, plain lines otherwise (at most one a
+ * second, plus the last of each phase). An import with a staging folder has a second phase,
+ * `write` (the sorted trie nodes going into the store), shown as its own bar.
+ */
 export function progressReporter(label: string): {
   update(p: SnapshotProgress): void
   stop(): void
 } {
   const mb = (n: number) => (n / 1048576).toFixed(1)
+  const name = (p: SnapshotProgress) => (p.phase === 'write' ? `${label} (write)` : label)
   if (process.stderr.isTTY) {
-    const bar = new SingleBar({
-      format: `${label} [{bar}] {percentage}% | {mb} MB | chunk {chunks}{of} | {rate} MB/s | ETA {eta}s`,
-      stream: process.stderr,
-      hideCursor: true,
-    })
-    let started = false
+    let bar: SingleBar | undefined
+    let phase: SnapshotProgress['phase'] | undefined
     return {
       update(p) {
         const total = p.totalBytes ?? Math.max(p.bytes, 1)
@@ -23,25 +24,34 @@ export function progressReporter(label: string): {
           of: p.totalChunks ? `/${p.totalChunks}` : '',
           rate: mb(p.rate),
         }
-        if (!started) {
+        if (!bar || phase !== p.phase) {
+          bar?.stop()
+          bar = new SingleBar({
+            format: `${name(p)} [{bar}] {percentage}% | {mb} MB | chunk {chunks}{of} | {rate} MB/s | ETA {eta}s`,
+            stream: process.stderr,
+            hideCursor: true,
+          })
+          phase = p.phase
           bar.start(total, p.bytes, payload)
-          started = true
         } else {
           bar.setTotal(total)
           bar.update(p.bytes, payload)
         }
       },
-      stop: () => bar.stop(),
+      stop: () => bar?.stop(),
     }
   }
   let last = 0
+  let phase: SnapshotProgress['phase'] | undefined
   return {
     update(p) {
       const now = Date.now()
-      if (now - last < 1000 && p.totalChunks !== p.chunks) return
+      const end = p.phase === 'write' ? p.bytes >= (p.totalBytes ?? 0) : p.totalChunks === p.chunks
+      if (now - last < 1000 && phase === p.phase && !end) return
       last = now
+      phase = p.phase
       process.stderr.write(
-        `${label}: ${p.chunks}${p.totalChunks ? `/${p.totalChunks}` : ''} chunks, ${mb(p.bytes)} MB, ${mb(p.rate)} MB/s\n`,
+        `${name(p)}: ${p.chunks}${p.totalChunks ? `/${p.totalChunks}` : ''} chunks, ${mb(p.bytes)} MB, ${mb(p.rate)} MB/s\n`,
       )
     },
     stop() {},

@@ -1,0 +1,346 @@
+/**
+ * External sort of trie nodes by hash, so an import writes them into the store in key order.
+ *
+ * Trie nodes are keyed by their keccak hash, so in the order a snapshot proves them their keys
+ * are random. Written that way, LevelDB spends most of an import compacting (each table it
+ * flushes overlaps every other); written in key order its tables never overlap and compaction
+ * has nothing to merge. The sorter keeps runs of up to `runBytes` in memory, sorts each and
+ * writes it to a file in a staging folder, then merges the runs (one read buffer each) into
+ * batches in key order, each node once. Memory stays bounded by `runBytes` plus a read buffer
+ * per run, whatever the state size; the folder holds a copy of the nodes until `close()`.
+ */
+import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { BatchOp } from '@aureon/storage'
+import { SnapshotError, SnapshotErrorCode } from './errors.js'
+import { nodeOp } from './store-layout.js'
+
+/** Most bytes read from a run file at a time while merging. */
+const READ_BYTES = 512 * 1024
+/** Fewest bytes read from a run file at a time while merging. */
+const MIN_READ_BYTES = 32 * 1024
+/** Read buffers of all runs merged at once, in bytes (each run gets a share). */
+const MERGE_BUFFER = 16 * 1024 * 1024
+/** Most runs merged at once (more are merged in passes). */
+export const MAX_FAN_IN = 256
+/** Entry header: u32 RLP length, then the 32-byte hash. */
+const HEAD = 36
+/** Bytes of a packed node entry besides its RLP. */
+export const NODE_ENTRY_OVERHEAD = HEAD
+const TWO_POW_21 = 2 ** 21
+
+/** Orders two 32-byte hashes at `a[ai]` and `b[bi]`. */
+function compareHash(a: Uint8Array, ai: number, b: Uint8Array, bi: number): number {
+  for (let i = 0; i < 32; i++) {
+    const d = a[ai + i] - b[bi + i]
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+const u32At = (b: Uint8Array, p: number) =>
+  ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0
+
+/**
+ * Sorts the packed entries of `buf[0, length)` by hash and returns them packed in that order,
+ * each hash once.
+ */
+export function sortPacked(buf: Uint8Array, length: number): { bytes: Uint8Array; count: number } {
+  const offsets: number[] = []
+  for (let p = 0; p < length; ) {
+    offsets.push(p)
+    p += HEAD + u32At(buf, p)
+  }
+  const n = offsets.length
+  if (n >= TWO_POW_21) {
+    throw new SnapshotError(SnapshotErrorCode.INVALID_OPTIONS, `a sort run holds ${n} nodes`)
+  }
+  // a native numeric sort on (first 4 hash bytes, index): exact in a float64 below 2^53
+  const order = new Float64Array(n)
+  for (let i = 0; i < n; i++) order[i] = u32At(buf, offsets[i] + 4) * TWO_POW_21 + i
+  order.sort()
+  const idx = new Uint32Array(n)
+  for (let i = 0; i < n; i++) idx[i] = order[i] % TWO_POW_21
+  // entries sharing their first 4 bytes: put in full order (runs of 2 or 3 at most, in practice)
+  for (let i = 0; i + 1 < n; ) {
+    let j = i + 1
+    const hi = u32At(buf, offsets[idx[i]] + 4)
+    while (j < n && u32At(buf, offsets[idx[j]] + 4) === hi) j++
+    for (let a = i + 1; a < j; a++) {
+      const v = idx[a]
+      let b = a - 1
+      while (b >= i && compareHash(buf, offsets[idx[b]] + 4, buf, offsets[v] + 4) > 0) {
+        idx[b + 1] = idx[b]
+        b--
+      }
+      idx[b + 1] = v
+    }
+    i = j
+  }
+  const out = new Uint8Array(length)
+  let w = 0
+  let last = -1
+  let count = 0
+  for (let i = 0; i < n; i++) {
+    const p = offsets[idx[i]]
+    if (last >= 0 && compareHash(out, last + 4, buf, p + 4) === 0) continue
+    const size = HEAD + u32At(buf, p)
+    out.set(buf.subarray(p, p + size), w)
+    last = w
+    w += size
+    count++
+  }
+  return { bytes: out.subarray(0, w), count }
+}
+
+/** Reads the sorted entries of one run file, a buffer at a time. */
+class RunReader {
+  private buf = new Uint8Array(0)
+  private end = 0
+  /** Start of the current entry in `buf`. */
+  pos = 0
+  /** First 4 bytes of the current entry's hash (orders most pairs without a byte loop). */
+  hi = 0
+  private filePos = 0
+  private done = false
+
+  private constructor(
+    private readonly fh: Awaited<ReturnType<typeof open>>,
+    private readonly readBytes: number,
+  ) {}
+
+  static async open(path: string, readBytes: number): Promise<RunReader> {
+    const r = new RunReader(await open(path, 'r'), readBytes)
+    try {
+      await r.readOn()
+    } catch (e) {
+      await r.close()
+      throw e
+    }
+    return r
+  }
+
+  /** Whether an entry is at `pos`. */
+  get ready(): boolean {
+    return this.end - this.pos >= HEAD
+  }
+
+  get current(): Uint8Array {
+    return this.buf
+  }
+
+  /** Reads on until `need` bytes from `pos` are in the buffer (or the file ends). */
+  private async fill(need: number): Promise<void> {
+    while (!this.done && this.end - this.pos < need) {
+      // a fresh buffer each time: batch ops of earlier entries still point into the old one
+      const keep = this.end - this.pos
+      const next = new Uint8Array(Math.max(this.readBytes, need) + keep)
+      next.set(this.buf.subarray(this.pos, this.end))
+      const { bytesRead } = await this.fh.read(next, keep, next.length - keep, this.filePos)
+      this.filePos += bytesRead
+      if (bytesRead === 0) this.done = true
+      this.buf = next
+      this.pos = 0
+      this.end = keep + bytesRead
+    }
+  }
+
+  /**
+   * Moves past the current entry; false at the end of the run. Synchronous while the next entry
+   * is in the buffer, a promise when it must be read first.
+   */
+  advance(): boolean | Promise<boolean> {
+    this.pos += HEAD + u32At(this.buf, this.pos)
+    const left = this.end - this.pos
+    if (left >= HEAD && left >= HEAD + u32At(this.buf, this.pos)) {
+      this.hi = u32At(this.buf, this.pos + 4)
+      return true
+    }
+    return this.readOn()
+  }
+
+  private async readOn(): Promise<boolean> {
+    if (this.end - this.pos < HEAD) await this.fill(HEAD)
+    if (!this.ready) return false
+    const size = HEAD + u32At(this.buf, this.pos)
+    if (this.end - this.pos < size) await this.fill(size)
+    if (this.end - this.pos < size) {
+      throw new SnapshotError(SnapshotErrorCode.CORRUPT, 'a staged sort run ends inside a node')
+    }
+    this.hi = u32At(this.buf, this.pos + 4)
+    return true
+  }
+
+  async close(): Promise<void> {
+    await this.fh.close()
+  }
+}
+
+/**
+ * Collects runs of trie nodes sorted by hash (a verified chunk's nodes, sorted where it was
+ * verified), keeps them as files in a staging folder, and yields all their nodes merged in key
+ * order as store batches, each node once.
+ * @example
+ * const sorter = await NodeSorter.create({ dir: './data/import-staging' })
+ * await sorter.addRun(sortPacked(nodes.bytes, nodes.bytes.length).bytes)
+ * for await (const ops of sorter.batches(16384)) await store.batch(ops)
+ * await sorter.close()
+ */
+export class NodeSorter {
+  private runs: string[] = []
+  private made = 0
+  /** The write of the last run file (one at a time). */
+  private writing: Promise<void> | undefined
+  /** Bytes of nodes added. */
+  added = 0
+
+  private constructor(
+    private readonly dir: string,
+    private readonly fanIn: number,
+  ) {}
+
+  /**
+   * Creates the staging folder `dir` (removing what an earlier, crashed import left there).
+   * `fanIn`: most runs merged at once (default {@link MAX_FAN_IN}, at least 2).
+   */
+  static async create(opts: { dir: string; fanIn?: number }): Promise<NodeSorter> {
+    const fanIn = Math.max(2, Math.floor(opts.fanIn ?? MAX_FAN_IN))
+    await rm(opts.dir, { recursive: true, force: true })
+    await mkdir(opts.dir, { recursive: true })
+    return new NodeSorter(opts.dir, fanIn)
+  }
+
+  private nextPath(): string {
+    return join(this.dir, `run-${String(this.made++).padStart(6, '0')}.bin`)
+  }
+
+  /** Adds a run: packed entries in key order, each hash once (as {@link sortPacked} makes). */
+  async addRun(sorted: Uint8Array): Promise<void> {
+    if (sorted.length === 0) return
+    await this.writing
+    const path = this.nextPath()
+    this.runs.push(path)
+    this.added += sorted.length
+    this.writing = writeFile(path, sorted)
+    this.writing.catch(() => {}) // surfaced when awaited
+  }
+
+  /**
+   * Yields every node added, in key order, each once, as batches of at most `max` ops (views
+   * into read buffers that stay valid after the batch is yielded). At most `fanIn` runs are
+   * read at once: more are first merged into fewer, longer runs.
+   */
+  async *batches(max: number): AsyncGenerator<BatchOp[]> {
+    await this.writing
+    while (this.runs.length > this.fanIn) {
+      const next: string[] = []
+      for (let i = 0; i < this.runs.length; i += this.fanIn) {
+        const group = this.runs.slice(i, i + this.fanIn)
+        if (group.length === 1) {
+          next.push(group[0])
+          continue
+        }
+        const path = this.nextPath()
+        const fh = await open(path, 'w')
+        try {
+          for await (const ops of this.merge(group, max)) {
+            let size = 0
+            for (const op of ops) size += HEAD + (op as { value: Uint8Array }).value.length
+            const out = new Uint8Array(size)
+            const dv = new DataView(out.buffer)
+            let w = 0
+            for (const op of ops) {
+              const value = (op as { value: Uint8Array }).value
+              dv.setUint32(w, value.length)
+              out.set(op.key, w + 4)
+              out.set(value, w + HEAD)
+              w += HEAD + value.length
+            }
+            await fh.write(out)
+          }
+        } finally {
+          await fh.close()
+        }
+        await Promise.all(group.map((g) => rm(g, { force: true })))
+        next.push(path)
+      }
+      this.runs = next
+    }
+    yield* this.merge(this.runs, max)
+  }
+
+  private async *merge(paths: string[], max: number): AsyncGenerator<BatchOp[]> {
+    const readBytes = Math.max(
+      MIN_READ_BYTES,
+      Math.min(READ_BYTES, Math.floor(MERGE_BUFFER / paths.length)),
+    )
+    const readers: RunReader[] = []
+    try {
+      for (const path of paths) readers.push(await RunReader.open(path, readBytes))
+      yield* mergeReaders(
+        readers.filter((r) => r.ready),
+        max,
+      )
+    } finally {
+      await Promise.all(readers.map((r) => r.close().catch(() => {})))
+    }
+  }
+
+  /** Removes the staging folder. */
+  async close(): Promise<void> {
+    await this.writing?.catch(() => {})
+    await rm(this.dir, { recursive: true, force: true })
+  }
+}
+
+async function* mergeReaders(heap: RunReader[], max: number): AsyncGenerator<BatchOp[]> {
+  // a binary min-heap of readers by their current hash
+  const less = (a: RunReader, b: RunReader) =>
+    a.hi !== b.hi ? a.hi < b.hi : compareHash(a.current, a.pos + 4, b.current, b.pos + 4) < 0
+  const down = (i: number) => {
+    const n = heap.length
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) return
+      const c = l + 1 < n && less(heap[l + 1], heap[l]) ? l + 1 : l
+      if (!less(heap[c], heap[i])) return
+      const t = heap[c]
+      heap[c] = heap[i]
+      heap[i] = t
+      i = c
+    }
+  }
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i)
+  let ops: BatchOp[] = []
+  let lastBuf: Uint8Array | undefined
+  let lastHi = -1
+  let lastPos = 0
+  while (heap.length > 0) {
+    const r = heap[0]
+    const buf = r.current
+    const p = r.pos
+    if (r.hi !== lastHi || compareHash(lastBuf as Uint8Array, lastPos + 4, buf, p + 4) !== 0) {
+      const size = HEAD + u32At(buf, p)
+      ops.push(nodeOp(buf.subarray(p + 4, p + HEAD), buf.subarray(p + HEAD, p + size)))
+      lastBuf = buf
+      lastHi = r.hi
+      lastPos = p
+      if (ops.length >= max) {
+        yield ops
+        ops = []
+      }
+    }
+    let more = r.advance()
+    if (typeof more !== 'boolean') more = await more
+    if (more) {
+      down(0)
+    } else {
+      const tail = heap.pop() as RunReader
+      if (heap.length > 0) {
+        heap[0] = tail
+        down(0)
+      }
+    }
+  }
+  if (ops.length > 0) yield ops
+}

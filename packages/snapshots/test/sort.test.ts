@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NodeSorter, sortPacked } from '../src/sort.js'
+import { PackedNodes } from '../src/verify.js'
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+// hashes drawn from a small pool sharing their first 4 bytes often (the sort's fast key), so
+// ties, duplicates within a run and duplicates across runs all occur
+const hashArb = fc
+  .tuple(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ minLength: 28, maxLength: 28 }))
+  .map(([hi, rest]) => Uint8Array.of(0, 0, 0, hi, ...rest))
+const nodeArb = fc.record({
+  hash: fc.oneof(hashArb, fc.uint8Array({ minLength: 32, maxLength: 32 })),
+  rlp: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+})
+
+/** A node's content is a function of its hash (as in a trie): duplicates carry the same RLP. */
+function canonical(nodes: { hash: Uint8Array; rlp: Uint8Array }[]) {
+  const byHash = new Map<string, Uint8Array>()
+  for (const n of nodes) if (!byHash.has(hex(n.hash))) byHash.set(hex(n.hash), n.rlp)
+  return nodes.map((n) => ({ hash: n.hash, rlp: byHash.get(hex(n.hash)) as Uint8Array }))
+}
+
+function pack(nodes: { hash: Uint8Array; rlp: Uint8Array }[]): PackedNodes {
+  const p = new PackedNodes(64)
+  for (const n of nodes) p.add(n.hash, n.rlp)
+  return p
+}
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aureon-sort-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('sortPacked', () => {
+  it('orders packed nodes by hash, each once (property)', () => {
+    fc.assert(
+      fc.property(fc.array(nodeArb, { maxLength: 200 }), (raw) => {
+        const nodes = canonical(raw)
+        const p = pack(nodes)
+        const sorted = sortPacked(p.bytes, p.length)
+        const got = [...PackedNodes.from(sorted.bytes, sorted.count).batches(1e9)].flat()
+        const want = [...new Map(nodes.map((n) => [hex(n.hash), hex(n.rlp)])).entries()].sort(
+          (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+        )
+        expect(got.map((op) => [hex(op.key), hex((op as { value: Uint8Array }).value)])).toEqual(
+          want,
+        )
+        expect(sorted.count).toBe(want.length)
+      }),
+    )
+  })
+})
+
+describe('NodeSorter', () => {
+  it('merges sorted runs from files into key-ordered batches, each node once, in passes when there are more runs than it reads at once (property)', async () => {
+    let k = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(nodeArb, { maxLength: 40 }), { maxLength: 12 }),
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 1, max: 50 }),
+        async (rawRuns, fanIn, max) => {
+          const all = canonical(rawRuns.flat())
+          const runs: (typeof all)[] = []
+          let at = 0
+          for (const r of rawRuns) {
+            runs.push(all.slice(at, at + r.length))
+            at += r.length
+          }
+          const stage = join(dir, `s${k++}`)
+          const sorter = await NodeSorter.create({ dir: stage, fanIn })
+          for (const r of runs) {
+            const p = pack(r)
+            await sorter.addRun(sortPacked(p.bytes, p.length).bytes)
+          }
+          const got: string[][] = []
+          for await (const ops of sorter.batches(max)) {
+            expect(ops.length).toBeGreaterThan(0)
+            expect(ops.length).toBeLessThanOrEqual(max)
+            for (const op of ops) got.push([hex(op.key), hex((op as { value: Uint8Array }).value)])
+          }
+          const want = [...new Map(all.map((n) => [hex(n.hash), hex(n.rlp)])).entries()].sort(
+            (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
+          )
+          expect(got).toEqual(want)
+          await sorter.close()
+          expect(existsSync(stage)).toBe(false)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('reads runs in pieces: nodes larger than a read buffer and runs of many buffers come out whole', async () => {
+    const nodes = Array.from({ length: 3000 }, (_, i) => ({
+      hash: Uint8Array.from(
+        { length: 32 },
+        (_, j) => (j < 4 ? Math.imul(i, 2654435761) >>> (8 * (3 - j)) : j) & 0xff,
+      ),
+      rlp: new Uint8Array(i % 500 === 0 ? 600_000 : 200).fill(i & 0xff),
+    }))
+    const sorter = await NodeSorter.create({ dir: join(dir, 'big') })
+    for (let r = 0; r < 3; r++) {
+      const p = pack(nodes.filter((_, i) => i % 3 === r))
+      await sorter.addRun(sortPacked(p.bytes, p.length).bytes)
+    }
+    let n = 0
+    let bytes = 0
+    let prev = ''
+    for await (const ops of sorter.batches(1000)) {
+      for (const op of ops) {
+        const key = hex(op.key)
+        expect(key > prev).toBe(true)
+        prev = key
+        n++
+        bytes += (op as { value: Uint8Array }).value.length
+      }
+    }
+    expect(n).toBe(new Set(nodes.map((x) => hex(x.hash))).size)
+    expect(bytes).toBe(nodes.reduce((s, x) => s + x.rlp.length, 0))
+    await sorter.close()
+  })
+
+  it('removes what a crashed import left in its folder', async () => {
+    const stage = join(dir, 'crashed')
+    const first = await NodeSorter.create({ dir: stage })
+    const p = pack([{ hash: new Uint8Array(32).fill(1), rlp: Uint8Array.of(0xc0) }])
+    await first.addRun(sortPacked(p.bytes, p.length).bytes)
+    // no close(): as after a crash
+    const second = await NodeSorter.create({ dir: stage })
+    const got = []
+    for await (const ops of second.batches(10)) got.push(...ops)
+    expect(got).toEqual([])
+    await second.close()
+  })
+})
