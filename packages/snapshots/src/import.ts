@@ -170,7 +170,9 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
       }
     }
     if (opts.stagingDir) {
-      sorter = await NodeSorter.create({ dir: join(opts.stagingDir, `${namespace}.sort`) })
+      // (encoded: a namespace name may hold characters a file name may not, such as '/')
+      const dir = join(opts.stagingDir, `${encodeURIComponent(namespace)}.sort`)
+      sorter = await NodeSorter.create({ dir })
     }
     const write = async (v: PackedVerifiedChunk) => {
       if (sorter) await sorter.addRun(v.nodes.bytes)
@@ -321,7 +323,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     if (wrote) await discardImport({ db: opts.db, namespace }).catch(() => {})
     throw e
   } finally {
-    await sorter?.close()
+    await sorter?.close().catch(() => {}) // (what is left is removed by the next import)
     if (typeof opts.source === 'string') await source.close?.()
   }
 }

@@ -4,10 +4,11 @@
  * Trie nodes are keyed by their keccak hash, so in the order a snapshot proves them their keys
  * are random. Written that way, LevelDB spends most of an import compacting (each table it
  * flushes overlaps every other); written in key order its tables never overlap and compaction
- * has nothing to merge. The sorter keeps runs of up to `runBytes` in memory, sorts each and
- * writes it to a file in a staging folder, then merges the runs (one read buffer each) into
- * batches in key order, each node once. Memory stays bounded by `runBytes` plus a read buffer
- * per run, whatever the state size; the folder holds a copy of the nodes until `close()`.
+ * has nothing to merge. The sorter takes runs already sorted ({@link sortPacked}: a verified
+ * chunk's nodes, sorted where the chunk was verified), writes each to a file in a staging
+ * folder, then merges the runs (one read buffer each, 16 MiB in all) into batches in key order,
+ * each node once. Memory stays bounded whatever the state size; the folder holds a copy of the
+ * nodes until `close()`.
  */
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -52,15 +53,18 @@ export function sortPacked(buf: Uint8Array, length: number): { bytes: Uint8Array
     p += HEAD + u32At(buf, p)
   }
   const n = offsets.length
-  if (n >= TWO_POW_21) {
-    throw new SnapshotError(SnapshotErrorCode.INVALID_OPTIONS, `a sort run holds ${n} nodes`)
-  }
-  // a native numeric sort on (first 4 hash bytes, index): exact in a float64 below 2^53
-  const order = new Float64Array(n)
-  for (let i = 0; i < n; i++) order[i] = u32At(buf, offsets[i] + 4) * TWO_POW_21 + i
-  order.sort()
   const idx = new Uint32Array(n)
-  for (let i = 0; i < n; i++) idx[i] = order[i] % TWO_POW_21
+  if (n < TWO_POW_21) {
+    // a native numeric sort on (first 4 hash bytes, index): exact in a float64 below 2^53
+    const order = new Float64Array(n)
+    for (let i = 0; i < n; i++) order[i] = u32At(buf, offsets[i] + 4) * TWO_POW_21 + i
+    order.sort()
+    for (let i = 0; i < n; i++) idx[i] = order[i] % TWO_POW_21
+  } else {
+    // (more nodes than a chunk can hold: a plain comparison sort)
+    for (let i = 0; i < n; i++) idx[i] = i
+    idx.sort((a, b) => compareHash(buf, offsets[a] + 4, buf, offsets[b] + 4))
+  }
   // entries sharing their first 4 bytes: put in full order (runs of 2 or 3 at most, in practice)
   for (let i = 0; i + 1 < n; ) {
     let j = i + 1

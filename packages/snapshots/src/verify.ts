@@ -43,7 +43,7 @@ export class PackedNodes {
     this.count++
   }
 
-  /** Packed entries made elsewhere (`bytes` of another PackedNodes, e.g. from a worker). */
+  /** Packed entries made elsewhere (e.g. another PackedNodes' `bytes`, sorted by hash). */
   static from(bytes: Uint8Array, count: number): PackedNodes {
     const p = new PackedNodes(0)
     p.buf = bytes
