@@ -302,6 +302,9 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     if (!equal(manifest.stateRoot, EMPTY_TRIE_ROOT) && !(await target.get(manifest.stateRoot))) {
       incomplete('the state root node was not rebuilt')
     }
+    // (a signal raised during the last writes still stops the import before it is complete)
+    if (opts.signal?.aborted)
+      throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
     const record = new ByteWriter(80)
       .u64(manifest.chainId)
       .u64(manifest.height)

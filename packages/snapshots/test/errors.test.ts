@@ -139,6 +139,31 @@ async function forgeChunk(
 }
 
 describe('[snapshots]: refused imports leave the state untouched', () => {
+  it('stops an import aborted through its signal, while verifying or while writing sorted nodes', async () => {
+    for (const phase of ['import', 'write'] as const) {
+      const stagingDir = await mkdtemp(join(tmpdir(), 'aureon-staging-'))
+      const { db, digest } = await nodeWithState()
+      const before = await digest()
+      const ac = new AbortController()
+      await expect(
+        importSnapshot({
+          source: snapDir,
+          db,
+          expect: { chainId: 7n },
+          stagingDir,
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (p.phase === phase) ac.abort()
+          },
+        }),
+      ).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_ABORTED' })
+      expect(await digest()).toBe(before)
+      expect((await getImportStatus({ db })).complete).toBe(false)
+      expect(readdirSync(stagingDir)).toEqual([])
+      await rm(stagingDir, { recursive: true, force: true })
+    }
+  })
+
   it('refuses a corrupt chunk (flipped byte)', async () => {
     const dir = await copySnap()
     const f = join(dir, chunkFileName(1))
