@@ -1,5 +1,6 @@
 /**
- * External sort of trie nodes by hash, so an import writes them into the store in key order.
+ * Trie nodes packed in buffers (per node: u32 RLP length, 32-byte hash, RLP), and their external
+ * sort by hash, so an import writes them into the store in key order.
  *
  * Trie nodes are keyed by their keccak hash, so in the order a snapshot proves them their keys
  * are random. Written that way, LevelDB spends most of an import compacting (each table it
@@ -30,6 +31,69 @@ const HEAD = 36
 export const NODE_ENTRY_OVERHEAD = HEAD
 const TWO_POW_21 = 2 ** 21
 
+/**
+ * Trie nodes in one growable buffer (per node: u32 RLP length, 32-byte hash, RLP), so a verified
+ * chunk holds a few large buffers instead of ~100k small objects.
+ */
+export class PackedNodes {
+  private buf: Uint8Array
+  private view: DataView
+  length = 0
+  count = 0
+
+  constructor(initial = 1 << 20) {
+    this.buf = new Uint8Array(initial)
+    this.view = new DataView(this.buf.buffer)
+  }
+
+  add(hash: Uint8Array, rlp: Uint8Array): void {
+    const need = this.length + HEAD + rlp.length
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2))
+      next.set(this.buf.subarray(0, this.length))
+      this.buf = next
+      this.view = new DataView(next.buffer)
+    }
+    this.view.setUint32(this.length, rlp.length)
+    this.buf.set(hash, this.length + 4)
+    this.buf.set(rlp, this.length + HEAD)
+    this.length = need
+    this.count++
+  }
+
+  /** Packed entries made elsewhere (`count` of them). */
+  static from(bytes: Uint8Array, count: number): PackedNodes {
+    const p = new PackedNodes(0)
+    p.buf = bytes
+    p.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    p.length = bytes.length
+    p.count = count
+    return p
+  }
+
+  /** The packed entries. */
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length)
+  }
+
+  /** Batch ops (relative to the state store) of at most `max` nodes each, views into the buffer. */
+  *batches(max: number): Generator<BatchOp[]> {
+    let ops: BatchOp[] = []
+    for (let p = 0; p < this.length; ) {
+      const n = this.view.getUint32(p)
+      ops.push(
+        nodeOp(this.buf.subarray(p + 4, p + HEAD), this.buf.subarray(p + HEAD, p + HEAD + n)),
+      )
+      p += HEAD + n
+      if (ops.length >= max) {
+        yield ops
+        ops = []
+      }
+    }
+    if (ops.length > 0) yield ops
+  }
+}
+
 /** Orders two 32-byte hashes at `a[ai]` and `b[bi]`. */
 function compareHash(a: Uint8Array, ai: number, b: Uint8Array, bi: number): number {
   for (let i = 0; i < 32; i++) {
@@ -42,11 +106,9 @@ function compareHash(a: Uint8Array, ai: number, b: Uint8Array, bi: number): numb
 const u32At = (b: Uint8Array, p: number) =>
   ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0
 
-/**
- * Sorts the packed entries of `buf[0, length)` by hash and returns them packed in that order,
- * each hash once.
- */
-export function sortPacked(buf: Uint8Array, length: number): { bytes: Uint8Array; count: number } {
+/** The packed entries of `buf` (as PackedNodes' `bytes`) sorted by hash, each hash once. */
+export function sortPacked(buf: Uint8Array): PackedNodes {
+  const length = buf.length
   const offsets: number[] = []
   for (let p = 0; p < length; ) {
     offsets.push(p)
@@ -94,7 +156,7 @@ export function sortPacked(buf: Uint8Array, length: number): { bytes: Uint8Array
     w += size
     count++
   }
-  return { bytes: out.subarray(0, w), count }
+  return PackedNodes.from(out.subarray(0, w), count)
 }
 
 /** Reads the sorted entries of one run file, a buffer at a time. */
@@ -186,7 +248,7 @@ class RunReader {
  * order as store batches, each node once.
  * @example
  * const sorter = await NodeSorter.create({ dir: './data/import-staging' })
- * await sorter.addRun(sortPacked(nodes.bytes, nodes.bytes.length).bytes)
+ * await sorter.addRun(sortPacked(nodes.bytes).bytes)
  * for await (const ops of sorter.batches(16384)) await store.batch(ops)
  * await sorter.close()
  */
@@ -248,19 +310,9 @@ export class NodeSorter {
         const fh = await open(path, 'w')
         try {
           for await (const ops of this.merge(group, max)) {
-            let size = 0
-            for (const op of ops) size += HEAD + (op as { value: Uint8Array }).value.length
-            const out = new Uint8Array(size)
-            const dv = new DataView(out.buffer)
-            let w = 0
-            for (const op of ops) {
-              const value = (op as { value: Uint8Array }).value
-              dv.setUint32(w, value.length)
-              out.set(op.key, w + 4)
-              out.set(value, w + HEAD)
-              w += HEAD + value.length
-            }
-            await fh.write(out)
+            const packed = new PackedNodes(max * 128)
+            for (const op of ops) packed.add(op.key, (op as { value: Uint8Array }).value)
+            await fh.write(packed.bytes)
           }
         } finally {
           await fh.close()

@@ -8,71 +8,12 @@ import { accountRefs } from './account.js'
 import { equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeChunk, decompressChunk, SegmentType } from './format.js'
-import { sortPacked } from './sort.js'
-import { codeOp, nodeOp } from './store-layout.js'
+import { PackedNodes, sortPacked } from './sort.js'
+import { codeOp } from './store-layout.js'
 import { verifyKeyProof, verifyRange } from './trie.js'
 import type { SnapshotManifest } from './types.js'
 
-/**
- * Trie nodes in one growable buffer (per node: u32 RLP length, 32-byte hash, RLP), so a verified
- * chunk holds a few large buffers instead of ~100k small objects.
- */
-export class PackedNodes {
-  private buf: Uint8Array
-  private view: DataView
-  length = 0
-  count = 0
-
-  constructor(initial = 1 << 20) {
-    this.buf = new Uint8Array(initial)
-    this.view = new DataView(this.buf.buffer)
-  }
-
-  add(hash: Uint8Array, rlp: Uint8Array): void {
-    const need = this.length + 36 + rlp.length
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.max(need, this.buf.length * 2))
-      next.set(this.buf.subarray(0, this.length))
-      this.buf = next
-      this.view = new DataView(next.buffer)
-    }
-    this.view.setUint32(this.length, rlp.length)
-    this.buf.set(hash, this.length + 4)
-    this.buf.set(rlp, this.length + 36)
-    this.length = need
-    this.count++
-  }
-
-  /** Packed entries made elsewhere (e.g. another PackedNodes' `bytes`, sorted by hash). */
-  static from(bytes: Uint8Array, count: number): PackedNodes {
-    const p = new PackedNodes(0)
-    p.buf = bytes
-    p.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    p.length = bytes.length
-    p.count = count
-    return p
-  }
-
-  /** The packed entries. */
-  get bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length)
-  }
-
-  /** Batch ops (relative to the state store) of at most `max` nodes each, views into the buffer. */
-  *batches(max: number): Generator<BatchOp[]> {
-    let ops: BatchOp[] = []
-    for (let p = 0; p < this.length; ) {
-      const n = this.view.getUint32(p)
-      ops.push(nodeOp(this.buf.subarray(p + 4, p + 36), this.buf.subarray(p + 36, p + 36 + n)))
-      p += 36 + n
-      if (ops.length >= max) {
-        yield ops
-        ops = []
-      }
-    }
-    if (ops.length > 0) yield ops
-  }
-}
+export { PackedNodes }
 
 /** What a verified chunk contributes to the state being rebuilt. */
 export interface VerifiedChunk {
@@ -253,9 +194,6 @@ export async function verifyChunkPacked(opts: {
     forged('its account segments differ from the manifest')
   if (out.leafCount !== info.leafCount)
     forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
-  if (opts.sortNodes) {
-    const sorted = sortPacked(nodes.bytes, nodes.length)
-    out.nodes = PackedNodes.from(sorted.bytes, sorted.count)
-  }
+  if (opts.sortNodes) out.nodes = sortPacked(nodes.bytes)
   return out
 }

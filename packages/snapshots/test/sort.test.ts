@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NodeSorter, sortPacked } from '../src/sort.js'
-import { PackedNodes } from '../src/verify.js'
+import { NodeSorter, PackedNodes, sortPacked } from '../src/sort.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -46,8 +45,8 @@ describe('sortPacked', () => {
       fc.property(fc.array(nodeArb, { maxLength: 200 }), (raw) => {
         const nodes = canonical(raw)
         const p = pack(nodes)
-        const sorted = sortPacked(p.bytes, p.length)
-        const got = [...PackedNodes.from(sorted.bytes, sorted.count).batches(1e9)].flat()
+        const sorted = sortPacked(p.bytes)
+        const got = [...sorted.batches(1e9)].flat()
         const want = [...new Map(nodes.map((n) => [hex(n.hash), hex(n.rlp)])).entries()].sort(
           (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0),
         )
@@ -80,7 +79,7 @@ describe('NodeSorter', () => {
           const sorter = await NodeSorter.create({ dir: stage, fanIn })
           for (const r of runs) {
             const p = pack(r)
-            await sorter.addRun(sortPacked(p.bytes, p.length).bytes)
+            await sorter.addRun(sortPacked(p.bytes).bytes)
           }
           const got: string[][] = []
           for await (const ops of sorter.batches(max)) {
@@ -111,7 +110,7 @@ describe('NodeSorter', () => {
     const sorter = await NodeSorter.create({ dir: join(dir, 'big') })
     for (let r = 0; r < 3; r++) {
       const p = pack(nodes.filter((_, i) => i % 3 === r))
-      await sorter.addRun(sortPacked(p.bytes, p.length).bytes)
+      await sorter.addRun(sortPacked(p.bytes).bytes)
     }
     let n = 0
     let bytes = 0
@@ -134,7 +133,7 @@ describe('NodeSorter', () => {
     const stage = join(dir, 'crashed')
     const first = await NodeSorter.create({ dir: stage })
     const p = pack([{ hash: new Uint8Array(32).fill(1), rlp: Uint8Array.of(0xc0) }])
-    await first.addRun(sortPacked(p.bytes, p.length).bytes)
+    await first.addRun(sortPacked(p.bytes).bytes)
     // no close(): as after a crash
     const second = await NodeSorter.create({ dir: stage })
     const got = []
