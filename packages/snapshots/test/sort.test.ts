@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -134,8 +134,13 @@ describe('NodeSorter', () => {
     const first = await NodeSorter.create({ dir: stage })
     const p = pack([{ hash: new Uint8Array(32).fill(1), rlp: Uint8Array.of(0xc0) }])
     await first.addRun(sortPacked(p.bytes).bytes)
+    const merging = first.batches(10)
+    await merging.next() // the run file is on disk once merging starts
+    await merging.return(undefined)
+    expect(readdirSync(stage)).toEqual(['run-000000.bin'])
     // no close(): as after a crash
     const second = await NodeSorter.create({ dir: stage })
+    expect(readdirSync(stage)).toEqual([]) // the old run file is gone
     const got = []
     for await (const ops of second.batches(10)) got.push(...ops)
     expect(got).toEqual([])
