@@ -268,7 +268,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         await pending?.catch(() => {})
         throw e
       }
-      report(written)
+      if (written !== added) report(written) // the exact total, duplicates left out
     }
     // Completeness: every contract's storage key space covered, every code present.
     const incomplete = (msg: string): never => {
