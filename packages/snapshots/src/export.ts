@@ -4,7 +4,6 @@
  * zstd while the next one is being read, and writes them to a folder or one packed file.
  * Memory stays bounded: one chunk being filled, at most two being compressed or written.
  */
-import { sha256 } from '@aureon/crypto'
 import type { KVStore } from '@aureon/storage'
 import { accountRefs } from './account.js'
 import { ByteWriter, equal, MAX_KEY, nextKey, toHex, ZERO_KEY } from './bytes.js'
@@ -21,6 +20,7 @@ import {
   STORAGE_SEGMENT_FIXED,
   writeProof,
 } from './format.js'
+import { sha256 } from './hash.js'
 import { createDirSink, createFileSink, type SnapshotSink } from './io.js'
 import {
   CHUNK_MAGIC,

@@ -4,9 +4,9 @@
  */
 import { promisify } from 'node:util'
 import * as zlib from 'node:zlib'
-import { sha256 } from '@aureon/crypto'
 import { ByteReader, ByteWriter, equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
+import { sha256 } from './hash.js'
 import {
   CHUNK_MAGIC,
   DEFAULT_ZSTD_LEVEL,

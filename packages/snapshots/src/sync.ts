@@ -5,10 +5,10 @@
  * `importSnapshot({ source, concurrency })`: the importer then verifies every chunk's proofs.
  * The transport (p2p request/response) is the caller's.
  */
-import { sha256 } from '@aureon/crypto'
 import { equal } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeManifest } from './format.js'
+import { sha256 } from './hash.js'
 import type { ChunkSource, SnapshotManifest } from './types.js'
 
 /** Options of {@link createMultiSourceChunkSource}. */

@@ -11,7 +11,7 @@
  * children by keccak256 when their RLP is 32 bytes or more, embedded otherwise.
  */
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
-import { keccak256 } from './keccak.js'
+import { keccak256 } from './hash.js'
 import { EMPTY_TRIE_ROOT } from './params.js'
 import {
   itemLength,

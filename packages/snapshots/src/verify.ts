@@ -2,12 +2,12 @@
  * Verification of one chunk against the manifest and the state root, with no other context, so
  * chunks can be checked the moment they arrive, in any order, from any source.
  */
-import { sha256 } from '@aureon/crypto'
 import type { BatchOp } from '@aureon/storage'
 import { accountRefs } from './account.js'
 import { equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeChunk, decompressChunk, SegmentType } from './format.js'
+import { sha256 } from './hash.js'
 import { PackedNodes, sortPacked } from './sort.js'
 import { codeOp } from './store-layout.js'
 import { verifyKeyProof, verifyRange } from './trie.js'

@@ -1,7 +1,9 @@
-import { createStateTree } from '@aureon/merkle'
+import { sha256 as cryptoSha256 } from '@aureon/crypto'
+import { createStateTree, keccak256 as merkleKeccak256 } from '@aureon/merkle'
 import { createMemoryStore } from '@aureon/storage'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { keccak256, sha256 } from '../src/hash.js'
 import {
   EMPTY_TRIE_ROOT,
   isSnapshotError,
@@ -379,5 +381,23 @@ describe('[sweepingNodeReader]: merged sorted reads', () => {
     expect(got.length).toBe(40000)
     expect(got.slice(0, 100)).toEqual(keys.slice(0, 100).map((_, i) => Uint8Array.of(i)))
     expect(got.slice(100).every((v) => v === undefined)).toBe(true)
+  })
+})
+
+describe('hashes', () => {
+  it('are the same functions as @aureon/merkle keccak256 and @aureon/crypto sha256', () => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+    expect(hex(keccak256(new Uint8Array()))).toBe(
+      'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470',
+    )
+    expect(hex(sha256(new Uint8Array()))).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    )
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (data) => {
+        expect(hex(keccak256(data))).toBe(hex(merkleKeccak256(data)))
+        expect(hex(sha256(data))).toBe(hex(cryptoSha256(data)))
+      }),
+    )
   })
 })
