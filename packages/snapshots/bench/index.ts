@@ -37,6 +37,8 @@ interface PhaseResult {
   compressed?: number
   chunks?: number
   rss: number
+  /** import: when the last chunk was verified and staged (the sorted write follows) */
+  verifiedMs?: number
   peak: { rssAnon: number; rssFile: number; heapTotal: number }
 }
 
@@ -78,6 +80,7 @@ function medianOf(phase: string): PhaseResult {
     ms,
     cpuMs: median(rs.map((r) => r.cpuMs)),
     rss: median(rs.map((r) => r.rss)),
+    verifiedMs: best.verifiedMs,
   }
 }
 
@@ -131,7 +134,7 @@ report.add({
     'raw pipeline: zstd-decompress the raw blocks + batch-write them into a fresh LevelDB; both in MB of state bytes',
   baselineValue: mbps(rawImp),
   samples: RUNS,
-  note: `${importConfig}; raw pipeline with Node defaults; verified (sha256 + range proofs, trie rebuilt and written), fetch concurrency ${process.env.AUREON_BENCH_CONCURRENCY ?? '4 (library default, as the CLI)'}; import ${(imp.ms / 1000).toFixed(1)} s (CPU ${(imp.cpuMs / 1000).toFixed(1)} s, ${fmtMbps(imp)} MB/s of snapshot bytes); raw ${(rawImp.ms / 1000).toFixed(1)} s (CPU ${(rawImp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawImp.cpuMs / imp.cpuMs).toFixed(3)}; ${load}`,
+  note: `${importConfig}; raw pipeline with Node defaults; verified (sha256 + range proofs, trie rebuilt and written) ${process.env.AUREON_BENCH_VERIFY_WORKERS ? `on ${process.env.AUREON_BENCH_VERIFY_WORKERS} worker thread(s) and the main thread` : 'on a worker thread and the main thread (library default on 2+ cores)'}; verify and stage ${((imp.verifiedMs ?? 0) / 1000).toFixed(1)} s, then the sorted write ${((imp.ms - (imp.verifiedMs ?? 0)) / 1000).toFixed(1)} s (median run); fetch concurrency ${process.env.AUREON_BENCH_CONCURRENCY ?? '4 (library default, as the CLI)'}; import ${(imp.ms / 1000).toFixed(1)} s (CPU ${(imp.cpuMs / 1000).toFixed(1)} s, ${fmtMbps(imp)} MB/s of snapshot bytes); raw ${(rawImp.ms / 1000).toFixed(1)} s (CPU ${(rawImp.cpuMs / 1000).toFixed(1)} s); CPU-time ratio ${(rawImp.cpuMs / imp.cpuMs).toFixed(3)}; ${load}`,
 })
 report.add({
   name: 'snapshot.compression',

@@ -200,12 +200,20 @@ async function doImport() {
   await rm(join(dir, 'dst'), { recursive: true, force: true })
   const db = await openLevelStore({ path: join(dir, 'dst'), ...STORE })
   const t0 = performance.now()
+  let verifiedMs = 0 // when the last chunk was verified and staged (the write phase follows)
   const r = await importSnapshot({
+    onProgress: (p) => {
+      if (p.phase === 'import' && p.chunks === p.totalChunks) verifiedMs = performance.now() - t0
+    },
     source: join(dir, 'snap'),
     db,
     expect: { chainId: CHAIN, stateRoot: Buffer.from(root, 'hex') },
     // as the CLI: a scratch folder beside the store
     stagingDir: process.env.AUREON_BENCH_NO_STAGING ? undefined : join(dir, 'tmp'),
+    // the library default (a worker beside this thread on 2+ cores), unless overridden
+    verifyThreads: process.env.AUREON_BENCH_VERIFY_WORKERS
+      ? { workers: Number(process.env.AUREON_BENCH_VERIFY_WORKERS) }
+      : undefined,
     // the library default (4), as `aureon snapshot import` uses it, unless overridden
     concurrency: process.env.AUREON_BENCH_CONCURRENCY
       ? Number(process.env.AUREON_BENCH_CONCURRENCY)
@@ -216,7 +224,7 @@ async function doImport() {
   const a = await ws.getAccount(u32Bytes(5, 20, 1))
   if (a.balance !== 10n ** 18n + 5n * 7919n) throw new Error('imported state is wrong')
   await db.close()
-  return { ms, bytes: r.manifest.totalRawSize, rss: rssMB(), mem: mem() }
+  return { ms, verifiedMs, bytes: r.manifest.totalRawSize, rss: rssMB(), mem: mem() }
 }
 
 async function rawImport() {

@@ -24,7 +24,8 @@ import type {
   ImportSnapshotResult,
   SnapshotManifest,
 } from './types.js'
-import { type PackedVerifiedChunk, verifyChunkPacked } from './verify.js'
+import type { PackedVerifiedChunk } from './verify.js'
+import { createChunkVerifier } from './verify-pool.js'
 
 /** Default namespace an import writes into. */
 export const DEFAULT_IMPORT_NAMESPACE = 'state-import'
@@ -105,8 +106,11 @@ function checkExpectation(m: SnapshotManifest, e: ImportSnapshotOptions['expect'
 const MAX = (1n << 256n) - 1n
 /** Nodes per store batch while writing a chunk. */
 const WRITE_BATCH = 8192
-/** Nodes per store batch while writing sorted nodes. */
-const SORTED_WRITE_BATCH = 16384
+/**
+ * Nodes per store batch while writing sorted nodes. Small: a batch's ops live until written and
+ * survive young-generation GCs; 2048 writes as fast as 16384 with about 15 MB less peak RSS.
+ */
+const SORTED_WRITE_BATCH = 2048
 const big = (b: Uint8Array) => BigInt(toHex(b))
 
 /**
@@ -127,6 +131,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
   const target = opts.db.namespace(namespace)
   let wrote = false
   let sorter: NodeSorter | undefined
+  let closeVerifier: (() => Promise<void>) | undefined
   try {
     const manifest = await source.manifest()
     checkExpectation(manifest, opts.expect)
@@ -156,10 +161,13 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     let done = 0
     let bytes = 0
     let compressedBytes = 0
-    const concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, 64))
-    // Pipeline: up to `concurrency` chunks are fetched ahead; chunks are verified one at a time
-    // (CPU work on this thread); the writes of a verified chunk overlap the verification of the
-    // next one. At most two decoded chunks are in memory at once.
+    const verifier = createChunkVerifier({ manifest, ...opts.verifyThreads })
+    closeVerifier = () => verifier.close()
+    // Pipeline: chunks are fetched ahead (`concurrency`, at least what the verifier keeps in
+    // flight), verified on every lane at once (worker threads and this thread), then taken in
+    // order: their nodes staged (or written) while later chunks are verified.
+    const window = verifier.window
+    const concurrency = Math.max(window, Math.min(opts.concurrency ?? 4, 64))
     const fetched = new Map<number, Promise<Uint8Array>>()
     let nextFetch = 0
     const prefetch = (upTo: number) => {
@@ -167,6 +175,23 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         const p = source.chunk(nextFetch)
         p.catch(() => {}) // surfaced when awaited
         fetched.set(nextFetch++, p)
+      }
+    }
+    const verifying = new Map<number, Promise<PackedVerifiedChunk>>()
+    let nextVerify = 0
+    const startVerify = (upTo: number) => {
+      while (nextVerify < n && nextVerify < upTo) {
+        const i = nextVerify++
+        prefetch(i + concurrency)
+        const chunk = fetched.get(i) as Promise<Uint8Array>
+        fetched.delete(i)
+        const p = chunk.then((bytes) => {
+          if (opts.signal?.aborted)
+            throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
+          return verifier.verify(i, bytes, sorter !== undefined)
+        })
+        p.catch(() => {}) // surfaced when awaited
+        verifying.set(i, p)
       }
     }
     if (opts.stagingDir) {
@@ -198,18 +223,12 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     let writing: Promise<void> | undefined
     try {
       for (let i = 0; i < n; i++) {
-        prefetch(i + concurrency)
-        const chunk = fetched.get(i) as Promise<Uint8Array>
-        fetched.delete(i)
-        const compressed = await chunk
+        startVerify(i + window)
+        const pending = verifying.get(i) as Promise<PackedVerifiedChunk>
+        verifying.delete(i)
+        const v = await pending
         if (opts.signal?.aborted)
           throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
-        const v = await verifyChunkPacked({
-          manifest,
-          index: i,
-          bytes: compressed,
-          sortNodes: sorter !== undefined,
-        })
         // not atomic per chunk on purpose: only the completion record makes the import visible
         if (writing) await writing
         for (const a of v.storageAccounts) storageRoots.set(toHex(a.account), toHex(a.storageRoot))
@@ -225,9 +244,12 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         writing.catch(() => {}) // surfaced when awaited
       }
       if (writing) await writing
+      await verifier.close() // (its workers' memory is not needed to write)
     } catch (e) {
+      await verifier.close()
       await writing?.catch(() => {})
       await Promise.all([...fetched.values()].map((p) => p.catch(() => {})))
+      await Promise.all([...verifying.values()].map((p) => p.catch(() => {})))
       throw e
     }
     if (sorter) {
@@ -326,6 +348,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
     if (wrote) await discardImport({ db: opts.db, namespace }).catch(() => {})
     throw e
   } finally {
+    await closeVerifier?.()
     await sorter?.close().catch(() => {}) // (what is left is removed by the next import)
     if (typeof opts.source === 'string') await source.close?.()
   }

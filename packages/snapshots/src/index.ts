@@ -28,3 +28,5 @@ export {
 } from './trie.js'
 export * from './types.js'
 export * from './verify.js'
+// Verification on worker threads
+export * from './verify-pool.js'

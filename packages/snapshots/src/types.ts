@@ -1,4 +1,5 @@
 import type { KVStore } from '@aureon/storage'
+import type { ChunkVerifierThreads } from './verify-pool.js'
 
 /** Per-chunk entry of a manifest. */
 export interface ChunkInfo {
@@ -129,6 +130,12 @@ export interface ImportSnapshotOptions {
    * nodes are written as they come.
    */
   stagingDir?: string
+  /**
+   * Where chunks are verified. Default: one worker thread beside the calling thread when the
+   * machine has two cores or more (and the library runs from its built code); `{ workers: 0 }`
+   * verifies on the calling thread only. The workers stop before the nodes are written.
+   */
+  verifyThreads?: ChunkVerifierThreads
   onProgress?: ProgressCallback
   signal?: AbortSignal
 }

@@ -1,0 +1,195 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createMemoryStore } from '@aureon/storage'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type ChunkSource,
+  type ChunkVerifierThreads,
+  createChunkVerifier,
+  exportSnapshot,
+  importSnapshot,
+  isSnapshotError,
+  openSnapshot,
+  type PackedVerifiedChunk,
+  type SnapshotManifest,
+  verifyChunkPacked,
+} from '../src/index.js'
+import { buildState, seeded } from './helpers.js'
+
+// the worker runs this package's sources (a TypeScript loader), as the built code runs dist/
+const WORKER: ChunkVerifierThreads = {
+  workerUrl: new URL('../src/verify-worker.ts', import.meta.url),
+  execArgv: ['--import', 'tsx'],
+}
+
+let tmp: string
+let dir: string
+let source: ChunkSource
+let manifest: SnapshotManifest
+let chunks: Uint8Array[]
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'aureon-snap-pool-'))
+  const db = createMemoryStore()
+  const built = await buildState(db.namespace('state'), { accounts: 60, contracts: 3, slots: 30 })
+  dir = join(tmp, 'snap')
+  await exportSnapshot({
+    stateDb: db.namespace('state'),
+    chainId: 7n,
+    height: 5n,
+    blockHash: seeded('b'),
+    stateRoot: built.stateRoot,
+    dir,
+    chunkSize: 4096,
+  })
+  source = await openSnapshot(dir)
+  manifest = await source.manifest()
+  chunks = await Promise.all(manifest.chunks.map((_, i) => source.chunk(i)))
+  expect(chunks.length).toBeGreaterThan(4)
+})
+afterAll(async () => {
+  await source?.close?.()
+  await rm(tmp, { recursive: true, force: true })
+})
+
+/** What a verified chunk says, comparable with toEqual. */
+function summary(v: PackedVerifiedChunk) {
+  const { nodes, codeOps, ...rest } = v
+  return { ...rest, nodes: [...nodes.bytes], count: nodes.count, codeOps }
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (e) {
+    expect(isSnapshotError(e), String(e)).toBe(true)
+    return (e as { code: string }).code
+  }
+  return 'accepted'
+}
+
+describe('createChunkVerifier', () => {
+  it('verifies on a worker thread exactly as on the calling thread', async () => {
+    const verifier = createChunkVerifier({ manifest, workers: 1, ...WORKER })
+    try {
+      expect(verifier.workers).toBe(1)
+      expect(verifier.window).toBe(3) // two on the worker, one here
+      const [onPool, here] = await Promise.all([
+        Promise.all(chunks.map((b, i) => verifier.verify(i, b, true))),
+        Promise.all(
+          chunks.map((b, i) =>
+            verifyChunkPacked({ manifest, index: i, bytes: b, sortNodes: true }),
+          ),
+        ),
+      ])
+      expect(onPool.map(summary)).toEqual(here.map(summary))
+      // the caller's bytes are left as they were (the worker got a copy)
+      expect(chunks.every((b) => b.length > 0)).toBe(true)
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('refuses a bad chunk on the worker with the same code as on the calling thread', async () => {
+    const forgedManifest = { ...manifest, stateRoot: seeded('not the root') }
+    const verifier = createChunkVerifier({
+      manifest: forgedManifest,
+      workers: 1,
+      alsoHere: false,
+      ...WORKER,
+    })
+    try {
+      expect(verifier.window).toBe(2)
+      const bad = chunks[1].slice()
+      bad[bad.length >> 1] ^= 1
+      expect(await codeOf(verifier.verify(1, bad))).toBe('ERR_SNAPSHOT_CORRUPT')
+      expect(await codeOf(verifier.verify(0, chunks[0]))).toBe('ERR_SNAPSHOT_FORGED')
+      expect(
+        await codeOf(verifyChunkPacked({ manifest: forgedManifest, index: 0, bytes: chunks[0] })),
+      ).toBe('ERR_SNAPSHOT_FORGED')
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('verifies on the calling thread when its worker cannot start', async () => {
+    const verifier = createChunkVerifier({
+      manifest,
+      workers: 1,
+      alsoHere: false,
+      workerUrl: new URL('./no-such-worker.js', import.meta.url),
+    })
+    try {
+      const got = await Promise.all(chunks.map((b, i) => verifier.verify(i, b)))
+      expect(got.map((v) => v.index)).toEqual(chunks.map((_, i) => i))
+      expect(got.map((v) => v.leafCount)).toEqual(manifest.chunks.map((c) => c.leafCount))
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('close() refuses the chunks not verified yet, and later ones', async () => {
+    const verifier = createChunkVerifier({ manifest, workers: 1, alsoHere: false, ...WORKER })
+    const settled = Promise.all(chunks.map((b, i) => codeOf(verifier.verify(i, b))))
+    await verifier.close()
+    const codes = await settled
+    expect(codes.every((c) => c === 'ERR_SNAPSHOT_ABORTED' || c === 'accepted')).toBe(true)
+    expect(codes.filter((c) => c === 'ERR_SNAPSHOT_ABORTED').length).toBeGreaterThan(0)
+    expect(await codeOf(verifier.verify(0, chunks[0]))).toBe('ERR_SNAPSHOT_ABORTED')
+  })
+
+  it('runs on the calling thread only with workers: 0', () => {
+    const verifier = createChunkVerifier({ manifest, workers: 0, ...WORKER })
+    expect(verifier.workers).toBe(0)
+    expect(verifier.window).toBe(1)
+  })
+})
+
+describe('importSnapshot with a verification worker', () => {
+  it('imports the same state, staged or not', async () => {
+    for (const stagingDir of [undefined, join(tmp, 'staging')]) {
+      const db = createMemoryStore()
+      const r = await importSnapshot({
+        source: dir,
+        db,
+        expect: { chainId: 7n, stateRoot: manifest.stateRoot },
+        stagingDir,
+        verifyThreads: { workers: 1, ...WORKER },
+      })
+      expect(r.stateRoot).toEqual(manifest.stateRoot)
+      const plain = createMemoryStore()
+      await importSnapshot({
+        source: dir,
+        db: plain,
+        expect: { chainId: 7n },
+        verifyThreads: { workers: 0 },
+      })
+      const all = async (s: typeof db) => {
+        const out: string[] = []
+        for await (const [k, v] of s.iterate())
+          out.push(`${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`)
+        return out
+      }
+      expect(await all(db)).toEqual(await all(plain))
+    }
+  })
+
+  it('refuses a forged snapshot through the worker and leaves the namespace empty', async () => {
+    const db = createMemoryStore()
+    const forged: ChunkSource = {
+      manifest: async () => ({ ...manifest, stateRoot: seeded('other root') }),
+      chunk: (i) => source.chunk(i),
+    }
+    const code = await codeOf(
+      importSnapshot({
+        source: forged,
+        db,
+        expect: { chainId: 7n },
+        verifyThreads: { workers: 1, ...WORKER },
+      }),
+    )
+    expect(code).toBe('ERR_SNAPSHOT_FORGED')
+    for await (const _ of db.iterate({ limit: 1 })) throw new Error('the import left data behind')
+  })
+})
