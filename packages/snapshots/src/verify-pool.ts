@@ -123,6 +123,7 @@ export function createChunkVerifier(
   }
   const send = (lane: Lane, job: Job) => {
     lane.jobs.set(job.id, job)
+    lane.worker.ref() // busy: keeps the process alive until it answers
     // a copy of its own to transfer: the caller's buffer may be shared (a packed file's pages)
     const copy = job.bytes.slice()
     const req: VerifyRequest = {
@@ -164,10 +165,11 @@ export function createChunkVerifier(
     })
     const lane: Lane = { worker, jobs: new Map() }
     lanes.push(lane)
-    worker.unref() // never what keeps a process alive
+    worker.unref() // idle: never what keeps a process alive
     worker.on('message', (m: VerifyReply) => {
       const job = lane.jobs.get(m.id)
       if (!job) return
+      if (lane.jobs.size === 1 && (m.chunk || m.error)) worker.unref()
       if (m.chunk) {
         lane.jobs.delete(m.id)
         job.resolve(fromWire(m.chunk))

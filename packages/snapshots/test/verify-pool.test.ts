@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,6 +138,29 @@ describe('createChunkVerifier', () => {
     expect(codes.every((c) => c === 'ERR_SNAPSHOT_ABORTED' || c === 'accepted')).toBe(true)
     expect(codes.filter((c) => c === 'ERR_SNAPSHOT_ABORTED').length).toBeGreaterThan(0)
     expect(await codeOf(verifier.verify(0, chunks[0]))).toBe('ERR_SNAPSHOT_ABORTED')
+  })
+
+  it('keeps the process alive while a worker verifies, and not once it is idle', () => {
+    // a process whose only pending work is the worker's answer; it never calls close()
+    const script = `
+      import { createChunkVerifier, openSnapshot } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)}
+      const src = await openSnapshot(${JSON.stringify(dir)})
+      const manifest = await src.manifest()
+      const bytes = await src.chunk(0)
+      await src.close?.()
+      const verifier = createChunkVerifier({
+        manifest, workers: 1, alsoHere: false,
+        workerUrl: new URL(${JSON.stringify(String(WORKER.workerUrl))}), execArgv: ['--import', 'tsx'],
+      })
+      const v = await verifier.verify(0, bytes)
+      console.log('verified', v.index, v.leafCount)
+    `
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 60_000, cwd: new URL('..', import.meta.url) },
+    ).toString()
+    expect(out).toContain(`verified 0 ${manifest.chunks[0].leafCount}`)
   })
 
   it('runs on the calling thread only with workers: 0', () => {
