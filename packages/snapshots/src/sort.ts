@@ -29,7 +29,6 @@ export const MAX_FAN_IN = 256
 const HEAD = 36
 /** Bytes of a packed node entry besides its RLP. */
 export const NODE_ENTRY_OVERHEAD = HEAD
-const TWO_POW_21 = 2 ** 21
 
 /**
  * Trie nodes in one growable buffer (per node: u32 RLP length, 32-byte hash, RLP), so a verified
@@ -46,14 +45,16 @@ export class PackedNodes {
     this.view = new DataView(this.buf.buffer)
   }
 
+  private grow(need: number): void {
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2))
+    next.set(this.buf.subarray(0, this.length))
+    this.buf = next
+    this.view = new DataView(next.buffer)
+  }
+
   add(hash: Uint8Array, rlp: Uint8Array): void {
     const need = this.length + HEAD + rlp.length
-    if (need > this.buf.length) {
-      const next = new Uint8Array(Math.max(need, this.buf.length * 2))
-      next.set(this.buf.subarray(0, this.length))
-      this.buf = next
-      this.view = new DataView(next.buffer)
-    }
+    if (need > this.buf.length) this.grow(need)
     this.view.setUint32(this.length, rlp.length)
     this.buf.set(hash, this.length + 4)
     this.buf.set(rlp, this.length + HEAD)
@@ -69,6 +70,16 @@ export class PackedNodes {
     p.length = bytes.length
     p.count = count
     return p
+  }
+
+  /**
+   * These entries sorted by hash, each hash once, in a buffer of their own. The sort works in
+   * this buffer's spare room (made with room for twice the entries, it allocates only the
+   * result); these entries stay as they were.
+   */
+  sorted(): PackedNodes {
+    if (this.buf.length < 2 * this.length) this.grow(2 * this.length)
+    return sortInto(this.buf, this.length, this.count)
   }
 
   /** The packed entries. */
@@ -106,57 +117,74 @@ function compareHash(a: Uint8Array, ai: number, b: Uint8Array, bi: number): numb
 const u32At = (b: Uint8Array, p: number) =>
   ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0
 
-/** The packed entries of `buf` (as PackedNodes' `bytes`) sorted by hash, each hash once. */
+/** Entries per 16-bit hash prefix, then where each prefix's entries go (reused). */
+let buckets: Int32Array | undefined
+
+/**
+ * The packed entries of `buf` (as PackedNodes' `bytes`) sorted by hash, each hash once, in a new
+ * buffer; `buf` is left as it is.
+ * @example
+ * const sorted = sortPacked(nodes.bytes)
+ */
 export function sortPacked(buf: Uint8Array): PackedNodes {
-  const length = buf.length
-  const offsets: number[] = []
-  for (let p = 0; p < length; ) {
-    offsets.push(p)
-    p += HEAD + u32At(buf, p)
-  }
-  const n = offsets.length
-  const idx = new Uint32Array(n)
-  if (n < TWO_POW_21) {
-    // a native numeric sort on (first 4 hash bytes, index): exact in a float64 below 2^53
-    const order = new Float64Array(n)
-    for (let i = 0; i < n; i++) order[i] = u32At(buf, offsets[i] + 4) * TWO_POW_21 + i
-    order.sort()
-    for (let i = 0; i < n; i++) idx[i] = order[i] % TWO_POW_21
-  } else {
-    // (more nodes than a chunk can hold: a plain comparison sort)
-    for (let i = 0; i < n; i++) idx[i] = i
-    idx.sort((a, b) => compareHash(buf, offsets[a] + 4, buf, offsets[b] + 4))
-  }
-  // entries sharing their first 4 bytes: put in full order (runs of 2 or 3 at most, in practice)
-  for (let i = 0; i + 1 < n; ) {
-    let j = i + 1
-    const hi = u32At(buf, offsets[idx[i]] + 4)
-    while (j < n && u32At(buf, offsets[idx[j]] + 4) === hi) j++
-    for (let a = i + 1; a < j; a++) {
-      const v = idx[a]
-      let b = a - 1
-      while (b >= i && compareHash(buf, offsets[idx[b]] + 4, buf, offsets[v] + 4) > 0) {
-        idx[b + 1] = idx[b]
-        b--
-      }
-      idx[b + 1] = v
-    }
-    i = j
-  }
-  const out = new Uint8Array(length)
-  let w = 0
-  let last = -1
   let count = 0
-  for (let i = 0; i < n; i++) {
-    const p = offsets[idx[i]]
-    if (last >= 0 && compareHash(out, last + 4, buf, p + 4) === 0) continue
+  for (let p = 0; p < buf.length; p += HEAD + u32At(buf, p)) count++
+  return PackedNodes.from(buf, count).sorted()
+}
+
+/**
+ * Sorts the `count` entries in `buf[0, length)` by hash into `buf[length, ...)` (which must have
+ * room for them) and returns them, each hash once, copied into a buffer of their exact size.
+ * A counting sort on the hash's first 16 bits (hashes are uniform: a chunk's ~50k nodes leave
+ * about one per bucket), then an insertion sort of each bucket on the whole hash; entries move
+ * with `copyWithin` (native, no view per entry).
+ */
+function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
+  const order = new Uint32Array(count)
+  const b = buckets ?? new Int32Array(65537)
+  buckets = b
+  b.fill(0)
+  let n = 0
+  for (let p = 0; p < length; p += HEAD + u32At(buf, p)) {
+    if (n === count) break
+    order[n++] = p
+    b[((buf[p + 4] << 8) | buf[p + 5]) + 1]++
+  }
+  if (n !== count) throw new Error(`packed nodes: ${n} entries, ${count} counted`)
+  for (let k = 1; k <= 65536; k++) b[k] += b[k - 1]
+  const sorted = new Uint32Array(count)
+  for (let i = 0; i < count; i++) {
+    const p = order[i]
+    sorted[b[(buf[p + 4] << 8) | buf[p + 5]]++] = p
+  }
+  // within a bucket (same first 16 bits), in full order
+  for (let i = 1; i < count; i++) {
+    const v = sorted[i]
+    const hi = (buf[v + 4] << 8) | buf[v + 5]
+    let j = i - 1
+    while (
+      j >= 0 &&
+      ((buf[sorted[j] + 4] << 8) | buf[sorted[j] + 5]) === hi &&
+      compareHash(buf, sorted[j] + 4, buf, v + 4) > 0
+    ) {
+      sorted[j + 1] = sorted[j]
+      j--
+    }
+    sorted[j + 1] = v
+  }
+  let w = length
+  let last = -1
+  let kept = 0
+  for (let i = 0; i < count; i++) {
+    const p = sorted[i]
+    if (last >= 0 && compareHash(buf, last + 4, buf, p + 4) === 0) continue
     const size = HEAD + u32At(buf, p)
-    out.set(buf.subarray(p, p + size), w)
+    buf.copyWithin(w, p, p + size)
     last = w
     w += size
-    count++
+    kept++
   }
-  return PackedNodes.from(out.subarray(0, w), count)
+  return PackedNodes.from(buf.slice(length, w), kept)
 }
 
 /** Reads the sorted entries of one run file, a buffer at a time. */

@@ -21,7 +21,6 @@ import {
   type RLPItem,
   rlpDecode,
   rlpEncode,
-  rlpEncodeList,
   writeItem,
   writeListHeader,
 } from './rlp.js'
@@ -38,6 +37,34 @@ export type NodeReader = (hashes: Uint8Array[]) => Promise<(Uint8Array | undefin
 export type NodeSink = (hash: Uint8Array, rlp: Uint8Array) => void
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * Where the rebuild path (leaves, branches and extensions built from leaves, edge leaves) encodes
+ * its nodes. Each encoding is consumed (hashed, handed to the sink, or copied when embedded)
+ * before the next one is made, so one buffer serves them all: no allocation per node, which at
+ * 1M accounts was a fifth of verifying a chunk (each node over 64 bytes an off-heap
+ * ArrayBuffer). Sinks inside this module copy; the exported functions hand theirs a copy.
+ */
+let encodeBuf = new Uint8Array(1 << 12)
+function scratchFor(n: number): Uint8Array {
+  if (encodeBuf.length < n) encodeBuf = new Uint8Array(Math.max(n, encodeBuf.length * 2))
+  return encodeBuf
+}
+
+/** rlpEncodeList into the scratch buffer (items must not be views of it). */
+function encodeListScratch(items: (Uint8Array | RawRLP)[]): Uint8Array {
+  let body = 0
+  for (let i = 0; i < items.length; i++) body += itemLength(items[i])
+  const len = listLength(body)
+  const out = scratchFor(len)
+  let q = writeListHeader(body, out, 0)
+  for (let i = 0; i < items.length; i++) q = writeItem(items[i], out, q)
+  return out.subarray(0, len)
+}
+
+/** A sink for the exported functions: the node's RLP copied out of the scratch buffer. */
+const copying = (sink: NodeSink | undefined): NodeSink | undefined =>
+  sink && ((hash, rlp) => sink(hash, rlp.slice()))
 
 function forged(msg: string, details?: Record<string, unknown>): never {
   throw new SnapshotError(SnapshotErrorCode.FORGED, msg, { details })
@@ -68,13 +95,17 @@ function hpFromKey(key: Uint8Array, from: number, to: number, leaf: boolean): Ui
   return out
 }
 
-/** RLP of the leaf node holding `value` at `key`, the leaf starting at nibble `from`. */
+/**
+ * RLP of the leaf node holding `value` at `key`, the leaf starting at nibble `from` (in the
+ * scratch buffer).
+ */
 function encodeLeaf(key: Uint8Array, from: number, value: Uint8Array): Uint8Array {
   const n = 64 - from
   const hpLen = (n >> 1) + 1
   // a one-byte hex prefix (0x20 or 0x3x) is its own RLP; longer ones get a string header
   const body = (hpLen === 1 ? 1 : 1 + hpLen) + itemLength(value)
-  const out = new Uint8Array(listLength(body))
+  const len = listLength(body)
+  const out = scratchFor(len)
   let p = writeListHeader(body, out, 0)
   if (hpLen > 1) out[p++] = 0x80 + hpLen
   // the path's nibbles from `from` on are the key's bytes from from/2 on, after the flag nibble
@@ -83,7 +114,7 @@ function encodeLeaf(key: Uint8Array, from: number, value: Uint8Array): Uint8Arra
   else out[p++] = 0x20
   while (k < 32) out[p++] = key[k++]
   writeItem(value, out, p)
-  return out
+  return out.subarray(0, len)
 }
 
 function hpDecode(b: Uint8Array): { path: number[]; leaf: boolean } {
@@ -118,7 +149,7 @@ function decodeNodeItem(item: RLPItem): Node {
 
 /** Reference to a node from its parent: its hash, or the node itself when under 32 bytes. */
 function ref(enc: Uint8Array, sink?: NodeSink): Uint8Array | RawRLP {
-  if (enc.length < 32) return new RawRLP(enc)
+  if (enc.length < 32) return new RawRLP(enc.slice())
   const h = keccak256(enc)
   sink?.(h, enc)
   return h
@@ -137,8 +168,21 @@ function itemToInput(item: RLPItem): RLPInput {
 /**
  * Encoded node of the subtrie of `leaves[lo..hi)` (sorted, sharing their first `depth`
  * nibbles). Hashed child nodes go to `sink`; the returned node itself does not.
+ * @example
+ * const enc = buildSubtree(leaves, 0, leaves.length, 0, (hash, rlp) => nodes.push([hash, rlp]))
  */
 export function buildSubtree(
+  leaves: TrieLeaf[],
+  lo: number,
+  hi: number,
+  depth: number,
+  sink?: NodeSink,
+): Uint8Array {
+  return subtree(leaves, lo, hi, depth, copying(sink)).slice()
+}
+
+/** {@link buildSubtree} in the scratch buffer, for a sink that copies. */
+function subtree(
   leaves: TrieLeaf[],
   lo: number,
   hi: number,
@@ -153,7 +197,7 @@ export function buildSubtree(
   if (cp === 64) forged('duplicate leaf key', { key: hex(first) })
   const branch = buildBranch(leaves, lo, hi, cp, sink)
   if (cp === depth) return branch
-  return rlpEncodeList([hpFromKey(first, depth, cp, false), ref(branch, sink)])
+  return encodeListScratch([hpFromKey(first, depth, cp, false), ref(branch, sink)])
 }
 
 function buildBranch(
@@ -169,10 +213,10 @@ function buildBranch(
     const n = nib(leaves[i].key, depth)
     let j = i + 1
     while (j < hi && nib(leaves[j].key, depth) === n) j++
-    items[n] = ref(buildSubtree(leaves, i, j, depth + 1, sink), sink)
+    items[n] = ref(subtree(leaves, i, j, depth + 1, sink), sink)
     i = j
   }
-  return rlpEncodeList(items)
+  return encodeListScratch(items)
 }
 
 /**
@@ -182,8 +226,12 @@ function buildBranch(
  * const root = trieRoot([{ key, value }])
  */
 export function trieRoot(leaves: TrieLeaf[], sink?: NodeSink): Uint8Array {
+  return trieRootOf(leaves, copying(sink))
+}
+
+function trieRootOf(leaves: TrieLeaf[], sink?: NodeSink): Uint8Array {
   if (leaves.length === 0) return EMPTY_TRIE_ROOT
-  const enc = buildSubtree(leaves, 0, leaves.length, 0, sink)
+  const enc = subtree(leaves, 0, leaves.length, 0, sink)
   const h = keccak256(enc)
   sink?.(h, enc)
   return h
@@ -229,6 +277,14 @@ export interface VerifyRangeOptions {
  * verifyRange({ root, start, end, leaves, proof })
  */
 export function verifyRange(opts: VerifyRangeOptions): void {
+  verifyRangeCopying({ ...opts, sink: copying(opts.sink) })
+}
+
+/**
+ * {@link verifyRange} for a sink that copies what it keeps: the RLP it gets is valid only during
+ * the call (what the importer's packed node buffer does).
+ */
+export function verifyRangeCopying(opts: VerifyRangeOptions): void {
   const { root, start, end, leaves, sink } = opts
   if (start.length !== 32 || end.length !== 32) forged('range bounds must be 32 bytes')
   if (compareBytes(start, end) > 0) forged('range start is after its end')
@@ -242,7 +298,7 @@ export function verifyRange(opts: VerifyRangeOptions): void {
   }
   const full = start.every((b) => b === 0) && end.every((b) => b === 0xff)
   if (full) {
-    const got = trieRoot(leaves, sink)
+    const got = trieRootOf(leaves, sink)
     if (compareBytes(got, root) !== 0) {
       forged('leaves do not hash to the root', { expected: hex(root), got: hex(got) })
     }
@@ -302,7 +358,7 @@ export function verifyRange(opts: VerifyRangeOptions): void {
     const lo = pos
     while (pos < leaves.length && hasPrefix(leaves[pos].key, d)) pos++
     if (pos === lo) return null
-    return buildSubtree(leaves, lo, pos, d, sink)
+    return subtree(leaves, lo, pos, d, sink)
   }
 
   const resolve = (item: RLPItem): Node => {

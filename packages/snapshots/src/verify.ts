@@ -8,9 +8,9 @@ import { equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeChunk, decompressChunk, SegmentType } from './format.js'
 import { sha256 } from './hash.js'
-import { PackedNodes, sortPacked } from './sort.js'
+import { PackedNodes } from './sort.js'
 import { codeOp } from './store-layout.js'
-import { verifyKeyProof, verifyRange } from './trie.js'
+import { verifyKeyProof, verifyRangeCopying } from './trie.js'
 import type { SnapshotManifest } from './types.js'
 
 export { PackedNodes }
@@ -107,7 +107,8 @@ export async function verifyChunkPacked(opts: {
     })
   }
   // boundary nodes may come twice (both edges): harmless in one batch, cheaper than a dedupe
-  const nodes = new PackedNodes(Math.max(1024, raw.length * 2))
+  // (a chunk's nodes take about 1.9x its raw size; sorting needs room for a second copy)
+  const nodes = new PackedNodes(Math.max(1024, raw.length * (opts.sortNodes ? 4 : 2)))
   const sink = (hash: Uint8Array, rlp: Uint8Array) => nodes.add(hash, rlp)
   const out: PackedVerifiedChunk = {
     index,
@@ -131,7 +132,7 @@ export async function verifyChunkPacked(opts: {
         if (!r || !equal(r.start, s.start) || !equal(r.end, s.end)) {
           forged('its account range differs from the manifest')
         }
-        verifyRange({
+        verifyRangeCopying({
           root: manifest.stateRoot,
           start: s.start,
           end: s.end,
@@ -156,7 +157,7 @@ export async function verifyChunkPacked(opts: {
         if (!refs.storageRoot || !equal(refs.storageRoot, s.storageRoot)) {
           forged(`storage root of account key ${toHex(s.account)} differs from the state`)
         }
-        verifyRange({
+        verifyRangeCopying({
           root: s.storageRoot,
           start: s.start,
           end: s.end,
@@ -194,6 +195,6 @@ export async function verifyChunkPacked(opts: {
     forged('its account segments differ from the manifest')
   if (out.leafCount !== info.leafCount)
     forged(`it has ${out.leafCount} leaves, the manifest says ${info.leafCount}`)
-  if (opts.sortNodes) out.nodes = sortPacked(nodes.bytes)
+  if (opts.sortNodes) out.nodes = nodes.sorted()
   return out
 }

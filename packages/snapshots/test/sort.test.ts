@@ -54,6 +54,12 @@ describe('sortPacked', () => {
           want,
         )
         expect(sorted.count).toBe(want.length)
+        // in a PackedNodes' own spare room: the same result, its entries left as they were
+        const before = hex(p.bytes)
+        const inPlace = p.sorted()
+        expect(hex(inPlace.bytes)).toBe(hex(sorted.bytes))
+        expect(inPlace.count).toBe(sorted.count)
+        expect(hex(p.bytes)).toBe(before)
       }),
     )
   })

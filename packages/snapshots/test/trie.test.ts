@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { keccak256, sha256 } from '../src/hash.js'
 import {
+  buildSubtree,
   EMPTY_TRIE_ROOT,
   isSnapshotError,
   proofPath,
@@ -15,7 +16,7 @@ import {
   walkLeaves,
 } from '../src/index.js'
 import { sweepingNodeReader } from '../src/store-layout.js'
-import type { TrieLeaf } from '../src/trie.js'
+import { type TrieLeaf, verifyRangeCopying } from '../src/trie.js'
 
 const leafArb = fc.record({
   key: fc.uint8Array({ minLength: 32, maxLength: 32 }),
@@ -49,6 +50,16 @@ describe('[trie]: roots, walks and proofs', () => {
         expect(Buffer.from(trieRoot(leaves)).toString('hex')).toBe(
           Buffer.from(tree.root()).toString('hex'),
         )
+        // every node the sink got still hashes to its key after the call; buildSubtree's result
+        // is the root node's own copy
+        const kept: [Uint8Array, Uint8Array][] = []
+        const root = trieRoot(leaves, (h, n) => kept.push([h, n]))
+        for (const [h, n] of kept) expect(keccak256(n)).toEqual(h)
+        if (leaves.length > 0) {
+          const enc = buildSubtree(leaves, 0, leaves.length, 0)
+          trieRoot(leaves.slice(0, 1))
+          expect(keccak256(enc)).toEqual(root)
+        }
       }),
       { numRuns: 40 },
     )
@@ -172,7 +183,27 @@ describe('[trie]: roots, walks and proofs', () => {
             ...(await proofPath(read, root, end)),
           ]
           const range = leaves.slice(i, j + 1)
-          verifyRange({ root, start, end, leaves: range, proof })
+          // what the sink gets stays what it was (nodes are encoded in one reused buffer)
+          const kept: [Uint8Array, Uint8Array][] = []
+          verifyRange({ root, start, end, leaves: range, proof, sink: (h, n) => kept.push([h, n]) })
+          expect(kept.length).toBeGreaterThan(0)
+          for (const [h, n] of kept) expect(keccak256(n)).toEqual(h)
+          // the same nodes through the importer's copying path
+          const copied: string[] = []
+          verifyRangeCopying({
+            root,
+            start,
+            end,
+            leaves: range,
+            proof,
+            sink: (h, n) =>
+              copied.push(`${Buffer.from(h).toString('hex')}:${Buffer.from(n).toString('hex')}`),
+          })
+          expect(copied).toEqual(
+            kept.map(
+              ([h, n]) => `${Buffer.from(h).toString('hex')}:${Buffer.from(n).toString('hex')}`,
+            ),
+          )
           // key proofs
           expect(verifyKeyProof(root, start, await proofPath(read, root, start))).toEqual(
             leaves[i].value,
