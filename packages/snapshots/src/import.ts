@@ -188,7 +188,8 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         const p = chunk.then((bytes) => {
           if (opts.signal?.aborted)
             throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
-          return verifier.verify(i, bytes, sorter !== undefined)
+          // staged: the verifying thread writes the chunk's sorted run file itself
+          return verifier.verify(i, bytes, sorter ? { runPath: sorter.runPath(i) } : {})
         })
         p.catch(() => {}) // surfaced when awaited
         verifying.set(i, p)
@@ -200,7 +201,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
       sorter = await NodeSorter.create({ dir })
     }
     const write = async (v: PackedVerifiedChunk) => {
-      if (sorter) await sorter.addRun(v.nodes.bytes)
+      if (sorter && v.run) sorter.addWrittenRun(v.run)
       else for (const ops of v.nodes.batches(WRITE_BATCH)) await target.batch(ops)
       if (v.codeOps.length > 0) await target.batch(v.codeOps)
       done++

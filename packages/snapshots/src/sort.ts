@@ -11,6 +11,7 @@
  * each node once. Memory stays bounded whatever the state size; the folder holds a copy of the
  * nodes until `close()`.
  */
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BatchOp } from '@aureon/storage'
@@ -43,6 +44,18 @@ export class PackedNodes {
   constructor(initial = 1 << 20) {
     this.buf = new Uint8Array(initial)
     this.view = new DataView(this.buf.buffer)
+  }
+
+  /** Bytes it holds without growing. */
+  get capacity(): number {
+    return this.buf.length
+  }
+
+  /** Empties it, keeping its buffer. */
+  reset(): this {
+    this.length = 0
+    this.count = 0
+    return this
   }
 
   private grow(need: number): void {
@@ -133,13 +146,11 @@ export function sortPacked(buf: Uint8Array): PackedNodes {
 }
 
 /**
- * Sorts the `count` entries in `buf[0, length)` by hash into `buf[length, ...)` (which must have
- * room for them) and returns them, each hash once, copied into a buffer of their exact size.
- * A counting sort on the hash's first 16 bits (hashes are uniform: a chunk's ~50k nodes leave
- * about one per bucket), then an insertion sort of each bucket on the whole hash; entries move
- * with `copyWithin` (native, no view per entry).
+ * Offsets of the `count` entries in `buf[0, length)` in hash order: a counting sort on the
+ * hash's first 16 bits (hashes are uniform: a chunk's ~50k nodes leave about one per bucket),
+ * then an insertion sort of each bucket on the whole hash.
  */
-function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
+function sortedOffsets(buf: Uint8Array, length: number, count: number): Uint32Array {
   const order = new Uint32Array(count)
   const b = buckets ?? new Int32Array(65537)
   buckets = b
@@ -172,6 +183,16 @@ function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
     }
     sorted[j + 1] = v
   }
+  return sorted
+}
+
+/**
+ * Sorts the `count` entries in `buf[0, length)` by hash into `buf[length, ...)` (which must have
+ * room for them) and returns them, each hash once, copied into a buffer of their exact size;
+ * entries move with `copyWithin` (native, no view per entry).
+ */
+function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
+  const sorted = sortedOffsets(buf, length, count)
   let w = length
   let last = -1
   let kept = 0
@@ -185,6 +206,66 @@ function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
     kept++
   }
   return PackedNodes.from(buf.slice(length, w), kept)
+}
+
+/** Bytes a run is written in (reused: copied into in key order, then written). */
+const RUN_WRITE_BUFFER = 1 << 20
+let runBuffer: Uint8Array | undefined
+
+/** A run file written by {@link writeSortedRun}. */
+export interface WrittenRun {
+  path: string
+  /** Bytes of entries in it. */
+  bytes: number
+  /** Entries in it (each hash once). */
+  count: number
+}
+
+/**
+ * Writes the entries of `nodes`, sorted by hash and each hash once, to a new run file `path`
+ * (synchronously: it runs where a chunk is verified, often a worker thread), through one reused
+ * 1 MiB buffer: no sorted copy of the nodes is made.
+ * @example
+ * const run = writeSortedRun(nodes, join(stagingDir, 'run-000003.bin'))
+ */
+export function writeSortedRun(nodes: PackedNodes, path: string): WrittenRun {
+  const buf = nodes.bytes
+  const sorted = sortedOffsets(buf, buf.length, nodes.count)
+  const out = runBuffer ?? new Uint8Array(RUN_WRITE_BUFFER)
+  runBuffer = out
+  const fd = openSync(path, 'w')
+  let bytes = 0
+  let count = 0
+  try {
+    let w = 0
+    let last = -1
+    const flush = () => {
+      let done = 0
+      while (done < w) done += writeSync(fd, out, done, w - done)
+      w = 0
+    }
+    for (let i = 0; i < sorted.length; i++) {
+      const p = sorted[i]
+      if (last >= 0 && compareHash(buf, last + 4, buf, p + 4) === 0) continue
+      last = p
+      const size = HEAD + u32At(buf, p)
+      if (size > out.length) {
+        flush()
+        let done = 0
+        while (done < size) done += writeSync(fd, buf, p + done, size - done)
+      } else {
+        if (w + size > out.length) flush()
+        out.set(buf.subarray(p, p + size), w)
+        w += size
+      }
+      bytes += size
+      count++
+    }
+    flush()
+  } finally {
+    closeSync(fd)
+  }
+  return { path, bytes, count }
 }
 
 /** Reads the sorted entries of one run file, a buffer at a time. */
@@ -306,6 +387,21 @@ export class NodeSorter {
 
   private nextPath(): string {
     return join(this.dir, `run-${String(this.made++).padStart(6, '0')}.bin`)
+  }
+
+  /**
+   * Path for the run of chunk `index`, to write with {@link writeSortedRun} (on any thread) and
+   * then add with {@link NodeSorter.addWrittenRun}.
+   */
+  runPath(index: number): string {
+    return join(this.dir, `chunk-${String(index).padStart(6, '0')}.bin`)
+  }
+
+  /** Adds a run written to one of its {@link NodeSorter.runPath}s. */
+  addWrittenRun(run: WrittenRun): void {
+    if (run.bytes === 0) return
+    this.runs.push(run.path)
+    this.added += run.bytes
   }
 
   /** Adds a run: packed entries in key order, each hash once (as {@link sortPacked} makes). */

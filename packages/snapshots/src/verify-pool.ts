@@ -10,7 +10,7 @@ import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { PackedNodes } from './sort.js'
 import { codeOp } from './store-layout.js'
 import type { SnapshotManifest } from './types.js'
-import { type PackedVerifiedChunk, verifyChunkPacked } from './verify.js'
+import { type PackedVerifiedChunk, releaseSortRoom, verifyChunkPacked } from './verify.js'
 
 /** A request to a verification worker (`bytes`: the compressed chunk, transferred). */
 export interface VerifyRequest {
@@ -18,6 +18,7 @@ export interface VerifyRequest {
   index: number
   bytes: ArrayBuffer
   sortNodes?: boolean
+  runPath?: string
 }
 
 /** A worker's answer: the verified chunk, the SnapshotError that refused it, or a failure. */
@@ -50,6 +51,14 @@ export interface ChunkVerifierThreads {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number }
 }
 
+/** How a chunk's nodes come back (as {@link verifyChunkPacked}'s options of the same names). */
+export interface VerifyOptions {
+  /** In key order, each once. */
+  sortNodes?: boolean
+  /** Written to this new run file (in key order, each once) by the thread that verifies. */
+  runPath?: string
+}
+
 /** Verifies the chunks of one manifest, on workers and/or the calling thread. */
 export interface ChunkVerifier {
   /** Chunks worth having in flight at once to keep every lane busy. */
@@ -57,7 +66,7 @@ export interface ChunkVerifier {
   /** Worker threads started. */
   readonly workers: number
   /** Verifies chunk `index` (as {@link verifyChunkPacked}); `bytes` is not modified. */
-  verify(index: number, bytes: Uint8Array, sortNodes?: boolean): Promise<PackedVerifiedChunk>
+  verify(index: number, bytes: Uint8Array, opts?: VerifyOptions): Promise<PackedVerifiedChunk>
   /** Stops the workers; chunks not verified yet are refused (ERR_SNAPSHOT_ABORTED). */
   close(): Promise<void>
 }
@@ -66,7 +75,7 @@ interface Job {
   id: number
   index: number
   bytes: Uint8Array
-  sortNodes?: boolean
+  opts: VerifyOptions
   resolve(v: PackedVerifiedChunk): void
   reject(e: unknown): void
 }
@@ -93,7 +102,7 @@ function defaultWorkerUrl(): URL | undefined {
  * and a refused chunk is refused with the same SnapshotError on any lane.
  * @example
  * const verifier = createChunkVerifier({ manifest, workers: 1 })
- * const v = await verifier.verify(0, compressedChunk0, true)
+ * const v = await verifier.verify(0, compressedChunk0, { sortNodes: true })
  * await verifier.close()
  */
 export function createChunkVerifier(
@@ -105,7 +114,7 @@ export function createChunkVerifier(
   const count = workerUrl === undefined ? 0 : Math.max(0, Math.min(Math.floor(wanted), 16))
   const alsoHere = count === 0 || opts.alsoHere !== false
   const here = (job: Job) =>
-    verifyChunkPacked({ manifest, index: job.index, bytes: job.bytes, sortNodes: job.sortNodes })
+    verifyChunkPacked({ manifest, index: job.index, bytes: job.bytes, ...job.opts })
   const queue: Job[] = []
   const lanes: Lane[] = []
   let hereBusy = false
@@ -130,7 +139,8 @@ export function createChunkVerifier(
       id: job.id,
       index: job.index,
       bytes: copy.buffer,
-      sortNodes: job.sortNodes,
+      sortNodes: job.opts.sortNodes,
+      runPath: job.opts.runPath,
     }
     lane.worker.postMessage(req, [copy.buffer])
   }
@@ -160,7 +170,7 @@ export function createChunkVerifier(
       execArgv: opts.execArgv,
       resourceLimits: {
         maxOldGenerationSizeMb: opts.resourceLimits?.maxOldGenerationSizeMb ?? 256,
-        maxYoungGenerationSizeMb: opts.resourceLimits?.maxYoungGenerationSizeMb ?? 24,
+        maxYoungGenerationSizeMb: opts.resourceLimits?.maxYoungGenerationSizeMb ?? 8,
       },
     })
     const lane: Lane = { worker, jobs: new Map() }
@@ -189,17 +199,18 @@ export function createChunkVerifier(
   return {
     window: count * PER_WORKER + (alsoHere ? 1 : 0),
     workers: count,
-    verify(index, bytes, sortNodes) {
+    verify(index, bytes, opts = {}) {
       if (closed)
         return Promise.reject(new SnapshotError(SnapshotErrorCode.ABORTED, 'chunk verifier closed'))
       return new Promise<PackedVerifiedChunk>((resolve, reject) => {
-        queue.push({ id: nextId++, index, bytes, sortNodes, resolve, reject })
+        queue.push({ id: nextId++, index, bytes, opts, resolve, reject })
         pump()
       })
     },
     async close() {
       if (closed) return
       closed = true
+      releaseSortRoom()
       const all = lanes.splice(0)
       const left = [...queue.splice(0), ...all.flatMap((l) => [...l.jobs.values()])]
       for (const l of all) l.jobs.clear()

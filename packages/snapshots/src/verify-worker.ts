@@ -21,6 +21,7 @@ async function answer(m: VerifyRequest): Promise<void> {
       index: m.index,
       bytes: new Uint8Array(m.bytes),
       sortNodes: m.sortNodes,
+      runPath: m.runPath,
     })
     const nodes = v.nodes.bytes
     const { nodes: _nodes, codeOps, ...rest } = v

@@ -1,10 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NodeSorter, PackedNodes, sortPacked } from '../src/sort.js'
+import { NodeSorter, PackedNodes, sortPacked, writeSortedRun } from '../src/sort.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -37,6 +37,25 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
+})
+
+describe('writeSortedRun', () => {
+  it('writes what sortPacked returns, also entries larger than its 1 MiB buffer', async () => {
+    const nodes = canonical([
+      { hash: new Uint8Array(32).fill(9), rlp: new Uint8Array(3 << 19).fill(7) },
+      ...Array.from({ length: 9000 }, (_, i) => ({
+        hash: Uint8Array.from({ length: 32 }, (_, k) => (i * 131 + k * 7) & 0xff),
+        rlp: new Uint8Array(100 + (i % 150)).fill(i & 0xff),
+      })),
+      { hash: new Uint8Array(32).fill(3), rlp: new Uint8Array(5 << 18).fill(1) },
+    ])
+    const p = pack([...nodes, nodes[5]]) // a duplicate, written once
+    const path = join(dir, 'big-run.bin')
+    const run = writeSortedRun(p, path)
+    const want = sortPacked(p.bytes)
+    expect(run).toEqual({ path, bytes: want.length, count: want.count })
+    expect(hex(new Uint8Array(readFileSync(path)))).toBe(hex(want.bytes))
+  })
 })
 
 describe('sortPacked', () => {
@@ -83,9 +102,16 @@ describe('NodeSorter', () => {
           }
           const stage = join(dir, `s${k++}`)
           const sorter = await NodeSorter.create({ dir: stage, fanIn })
-          for (const r of runs) {
+          // half the runs as sorted bytes, half written by writeSortedRun (as verifiers do)
+          for (const [i, r] of runs.entries()) {
             const p = pack(r)
-            await sorter.addRun(sortPacked(p.bytes).bytes)
+            if (i % 2 === 0) await sorter.addRun(sortPacked(p.bytes).bytes)
+            else {
+              const run = writeSortedRun(p, sorter.runPath(i))
+              const sorted = sortPacked(p.bytes)
+              expect(run).toMatchObject({ bytes: sorted.length, count: sorted.count })
+              sorter.addWrittenRun(run)
+            }
           }
           const got: string[][] = []
           for await (const ops of sorter.batches(max)) {

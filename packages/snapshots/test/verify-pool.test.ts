@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryStore } from '@aureon/storage'
@@ -16,6 +16,7 @@ import {
   type SnapshotManifest,
   verifyChunkPacked,
 } from '../src/index.js'
+import { sortPacked } from '../src/sort.js'
 import { buildState, seeded } from './helpers.js'
 
 // the worker runs this package's sources (a TypeScript loader), as the built code runs dist/
@@ -77,7 +78,7 @@ describe('createChunkVerifier', () => {
       expect(verifier.workers).toBe(1)
       expect(verifier.window).toBe(3) // two on the worker, one here
       const [onPool, here] = await Promise.all([
-        Promise.all(chunks.map((b, i) => verifier.verify(i, b, true))),
+        Promise.all(chunks.map((b, i) => verifier.verify(i, b, { sortNodes: true }))),
         Promise.all(
           chunks.map((b, i) =>
             verifyChunkPacked({ manifest, index: i, bytes: b, sortNodes: true }),
@@ -87,6 +88,38 @@ describe('createChunkVerifier', () => {
       expect(onPool.map(summary)).toEqual(here.map(summary))
       // the caller's bytes are left as they were (the worker got a copy)
       expect(chunks.every((b) => b.length > 0)).toBe(true)
+    } finally {
+      await verifier.close()
+    }
+  })
+
+  it('writes the same sorted run file on a worker as on the calling thread, and as sortPacked', async () => {
+    const verifier = createChunkVerifier({ manifest, workers: 1, alsoHere: false, ...WORKER })
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        const onWorker = await verifier.verify(i, chunks[i], { runPath: join(tmp, `w-${i}.bin`) })
+        const here = await verifyChunkPacked({
+          manifest,
+          index: i,
+          bytes: chunks[i],
+          runPath: join(tmp, `h-${i}.bin`),
+        })
+        const plain = await verifyChunkPacked({ manifest, index: i, bytes: chunks[i] })
+        const want = sortPacked(plain.nodes.bytes)
+        expect(onWorker.nodes.count).toBe(0)
+        expect(onWorker.run).toEqual({
+          path: join(tmp, `w-${i}.bin`),
+          bytes: want.length,
+          count: want.count,
+        })
+        expect(here.run).toEqual({
+          path: join(tmp, `h-${i}.bin`),
+          bytes: want.length,
+          count: want.count,
+        })
+        expect(new Uint8Array(await readFile(join(tmp, `w-${i}.bin`)))).toEqual(want.bytes)
+        expect(new Uint8Array(await readFile(join(tmp, `h-${i}.bin`)))).toEqual(want.bytes)
+      }
     } finally {
       await verifier.close()
     }
