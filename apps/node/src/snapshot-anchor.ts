@@ -18,6 +18,7 @@ import {
 } from '@aureon/ledger'
 import {
   type ChunkSource,
+  type ChunkVerifierThreads,
   CODE_NAMESPACE,
   discardImport,
   IMPORT_META_NAMESPACE,
@@ -135,6 +136,8 @@ export interface ImportAndAnchorOptions {
   concurrency?: number
   /** Scratch folder of the import (see importSnapshot's `stagingDir`). */
   stagingDir?: string
+  /** Where chunks are verified (see importSnapshot's `verifyThreads`). */
+  verifyThreads?: ChunkVerifierThreads
   onProgress?: ProgressCallback
 }
 
@@ -171,6 +174,7 @@ export async function importAndAnchor(o: ImportAndAnchorOptions): Promise<Import
     },
     concurrency: o.concurrency,
     stagingDir: o.stagingDir,
+    verifyThreads: o.verifyThreads,
     onProgress: o.onProgress,
   })
   checkAnchorBlock(o.block, r.manifest)

@@ -128,8 +128,20 @@ describe('[aureon snapshot]: create, list, export, a verified import, and a node
     await expect(
       runCli(['snapshot', 'import', file, '--data-dir', fresh, '--chain-id', '1337']),
     ).rejects.toThrow(/ERR_SNAPSHOT_NOT_NEWER/)
+    // (verified on the main thread only: the same refusal)
     await expect(
-      runCli(['snapshot', 'import', corrupt, '--data-dir', fresh, '--chain-id', '1337', '--force']),
+      runCli([
+        'snapshot',
+        'import',
+        corrupt,
+        '--data-dir',
+        fresh,
+        '--chain-id',
+        '1337',
+        '--force',
+        '--verify-workers',
+        '0',
+      ]),
     ).rejects.toThrow(/ERR_SNAPSHOT_(CORRUPT|FORGED)/)
     // a packed file without its block cannot anchor a chain: refused before anything is written
     copyFileSync(file, join(dir, 'bare.snap'))
@@ -246,6 +258,9 @@ describe('[aureon snapshot]: create, list, export, a verified import, and a node
     )
     await expect(imp({ maxOpenFiles: '0' })).rejects.toMatchObject(
       config(/^--max-open-files must be a positive integer, not 0$/),
+    )
+    await expect(imp({ verifyWorkers: 'two' })).rejects.toMatchObject(
+      config(/^--verify-workers must be an integer from 0 to 16, not two$/),
     )
     await expect(snapshotCreate({ dataDir: nowhere, height: '-1' })).rejects.toMatchObject(
       config(/^--height must be a non-negative integer, not -1$/),

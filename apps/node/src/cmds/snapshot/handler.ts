@@ -167,12 +167,22 @@ export async function snapshotImport(
     block?: string
     genesis?: string
     force?: boolean
+    verifyWorkers?: string
   },
 ): Promise<void> {
   const source = resolve(file)
   const chainId = bigintFlag('--chain-id', opts.chainId)
   const height = heightFlag(opts)
   const options = storeOptions(opts, 'import')
+  let workers: number | undefined
+  if (opts.verifyWorkers !== undefined) {
+    workers = Number(opts.verifyWorkers)
+    if (!Number.isInteger(workers) || workers < 0 || workers > 16) {
+      throw new ConfigError(
+        `--verify-workers must be an integer from 0 to 16, not ${opts.verifyWorkers}`,
+      )
+    }
+  }
   const stateRoot = hashFlag('--state-root', opts.stateRoot)
   const blockHash = hashFlag('--block-hash', opts.blockHash)
   const blockFile = opts.block ? resolve(opts.block) : undefined
@@ -230,6 +240,7 @@ export async function snapshotImport(
         blockHash,
       },
       stagingDir: join(dataDir, 'tmp'),
+      verifyThreads: workers === undefined ? undefined : { workers },
       onProgress: p.update,
     })
     p.stop()

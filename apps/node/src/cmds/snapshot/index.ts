@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { lazyAction } from '../program.js'
-import { MAX_OPEN_FILES_HELP, snapshotDefaults } from './options.js'
+import { MAX_OPEN_FILES_HELP, snapshotDefaults, VERIFY_WORKERS_HELP } from './options.js'
 import { inSnapshotProcess } from './process.js'
 
 /** The handlers, imported when a command runs (not when the CLI starts). */
@@ -55,6 +55,7 @@ export function registerSnapshot(program: Command): void {
     )
     .option('--genesis <file>', 'genesis.json (default: <data-dir>/genesis.json if present)')
     .option('--force', 'replace a chain that is already at or above the snapshot height')
+    .option('--verify-workers <n>', VERIFY_WORKERS_HELP)
     .option('--max-open-files <n>', MAX_OPEN_FILES_HELP)
     .action(
       inSnapshotProcess(
