@@ -17,7 +17,7 @@ import {
   IMPORT_META_NAMESPACE,
   IMPORT_STARTED_KEY,
 } from './params.js'
-import { NODE_ENTRY_OVERHEAD, NodeSorter } from './sort.js'
+import { NodeSorter } from './sort.js'
 import type {
   ChunkSource,
   ImportSnapshotOptions,
@@ -245,7 +245,8 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         writing.catch(() => {}) // surfaced when awaited
       }
       if (writing) await writing
-      await verifier.close() // (its workers' memory is not needed to write)
+      // (without a staging folder its workers' memory is not needed to write)
+      if (!sorter) await verifier.close()
     } catch (e) {
       await verifier.close()
       await writing?.catch(() => {})
@@ -275,15 +276,21 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
       }
       let pending: Promise<void> | undefined
       try {
-        for await (const ops of sorter.batches(SORTED_WRITE_BATCH)) {
-          if (opts.signal?.aborted)
-            throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
-          const p = target.batch(ops)
-          p.catch(() => {}) // surfaced when awaited
-          if (pending) await pending
-          pending = p
-          for (const op of ops)
-            written += NODE_ENTRY_OVERHEAD + (op as { value: Uint8Array }).value.length
+        // the runs are merged on the verification worker when there is one (the importing
+        // thread then only hands batches to the store), else here
+        const merged =
+          verifier.merge(await sorter.mergeInput(), SORTED_WRITE_BATCH) ??
+          sorter.packedBatches(SORTED_WRITE_BATCH)
+        for await (const packed of merged) {
+          for (const ops of packed.batches(SORTED_WRITE_BATCH)) {
+            if (opts.signal?.aborted)
+              throw new SnapshotError(SnapshotErrorCode.ABORTED, 'snapshot import aborted')
+            const p = target.batch(ops)
+            p.catch(() => {}) // surfaced when awaited
+            if (pending) await pending
+            pending = p
+          }
+          written += packed.length
           report(added)
         }
         await pending
@@ -291,6 +298,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         await pending?.catch(() => {})
         throw e
       }
+      await verifier.close()
       if (written !== added) report(written) // the exact total, duplicates left out
     }
     // Completeness: every contract's storage key space covered, every code present.

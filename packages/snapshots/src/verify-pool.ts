@@ -21,6 +21,21 @@ export interface VerifyRequest {
   runPath?: string
 }
 
+/** What a verification worker is asked. */
+export type WorkerRequest =
+  | ({ type: 'verify' } & VerifyRequest)
+  | { type: 'merge'; id: number; paths: string[]; max: number; fanIn: number; dir: string }
+  | { type: 'credit'; id: number }
+
+/** A worker's answers to a merge: packed batches in key order, then `done` (or a failure). */
+export interface MergeReply {
+  id: number
+  packed?: { buffer: ArrayBuffer; offset: number; length: number; count: number }
+  done?: true
+  error?: { code: SnapshotErrorCode; message: string; details?: Record<string, unknown> }
+  fatal?: string
+}
+
 /** A worker's answer: the verified chunk, the SnapshotError that refused it, or a failure. */
 export interface VerifyReply {
   id: number
@@ -67,6 +82,16 @@ export interface ChunkVerifier {
   readonly workers: number
   /** Verifies chunk `index` (as {@link verifyChunkPacked}); `bytes` is not modified. */
   verify(index: number, bytes: Uint8Array, opts?: VerifyOptions): Promise<PackedVerifiedChunk>
+  /**
+   * Merges sorted run files (an import's staged runs, {@link NodeSorter.mergeInput}) on a worker
+   * into packed batches of at most `max` nodes, in key order, each node once, as
+   * {@link mergeRuns} does; undefined when there is no worker (merge on the calling thread then).
+   * A worker that fails during the merge fails it.
+   */
+  merge(
+    input: { paths: string[]; fanIn: number; dir: string },
+    max: number,
+  ): AsyncGenerator<PackedNodes> | undefined
   /** Stops the workers; chunks not verified yet are refused (ERR_SNAPSHOT_ABORTED). */
   close(): Promise<void>
 }
@@ -83,6 +108,8 @@ interface Job {
 interface Lane {
   worker: Worker
   jobs: Map<number, Job>
+  /** Merges running on it: their reply handlers. */
+  merges: Map<number, (m: MergeReply) => void>
 }
 
 /** Jobs sent to one worker ahead of its answers (so it never waits for the calling thread). */
@@ -135,7 +162,8 @@ export function createChunkVerifier(
     lane.worker.ref() // busy: keeps the process alive until it answers
     // a copy of its own to transfer: the caller's buffer may be shared (a packed file's pages)
     const copy = job.bytes.slice()
-    const req: VerifyRequest = {
+    const req: WorkerRequest = {
+      type: 'verify',
       id: job.id,
       index: job.index,
       bytes: copy.buffer,
@@ -160,6 +188,8 @@ export function createChunkVerifier(
     // its chunks go back to the front of the queue, in order, for the lanes left
     queue.unshift(...[...lane.jobs.values()].sort((a, b) => a.id - b.id))
     lane.jobs.clear()
+    for (const fail of lane.merges.values()) fail({ id: -1, fatal: 'the worker stopped' })
+    lane.merges.clear()
     void lane.worker.terminate().catch(() => {})
     pump()
   }
@@ -173,13 +203,15 @@ export function createChunkVerifier(
         maxYoungGenerationSizeMb: opts.resourceLimits?.maxYoungGenerationSizeMb ?? 8,
       },
     })
-    const lane: Lane = { worker, jobs: new Map() }
+    const lane: Lane = { worker, jobs: new Map(), merges: new Map() }
     lanes.push(lane)
     worker.unref() // idle: never what keeps a process alive
-    worker.on('message', (m: VerifyReply) => {
+    worker.on('message', (m: VerifyReply & MergeReply) => {
+      const merging = lane.merges.get(m.id)
+      if (merging) return merging(m)
       const job = lane.jobs.get(m.id)
       if (!job) return
-      if (lane.jobs.size === 1 && (m.chunk || m.error)) worker.unref()
+      if (lane.jobs.size === 1 && lane.merges.size === 0 && (m.chunk || m.error)) worker.unref()
       if (m.chunk) {
         lane.jobs.delete(m.id)
         job.resolve(fromWire(m.chunk))
@@ -206,6 +238,48 @@ export function createChunkVerifier(
         queue.push({ id: nextId++, index, bytes, opts, resolve, reject })
         pump()
       })
+    },
+    merge(input, max) {
+      const lane = lanes[0]
+      if (!lane || closed) return undefined
+      const id = nextId++
+      const got: PackedNodes[] = []
+      let ended = false
+      let failure: Error | undefined
+      let wake: (() => void) | undefined
+      lane.merges.set(id, (m) => {
+        if (m.packed) {
+          const { buffer, offset, length, count } = m.packed
+          got.push(PackedNodes.from(new Uint8Array(buffer, offset, length), count))
+        } else {
+          ended = true
+          if (m.error) {
+            failure = new SnapshotError(m.error.code, m.error.message, { details: m.error.details })
+          } else if (m.fatal) {
+            failure = new Error(`the verification worker failed while merging: ${m.fatal}`)
+          }
+        }
+        wake?.()
+      })
+      lane.worker.ref() // busy: keeps the process alive until it answers
+      const req: WorkerRequest = { type: 'merge', id, max, ...input }
+      lane.worker.postMessage(req)
+      return (async function* () {
+        try {
+          for (;;) {
+            while (got.length === 0 && !ended) await new Promise<void>((r) => (wake = r))
+            const next = got.shift()
+            if (next) {
+              lane.worker.postMessage({ type: 'credit', id } satisfies WorkerRequest)
+              yield next
+            } else if (failure) throw failure
+            else return
+          }
+        } finally {
+          lane.merges.delete(id)
+          if (lane.jobs.size === 0 && lane.merges.size === 0) lane.worker.unref()
+        }
+      })()
     },
     async close() {
       if (closed) return

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NodeSorter, PackedNodes, sortPacked, writeSortedRun } from '../src/sort.js'
+import { mergeRuns, NodeSorter, PackedNodes, sortPacked, writeSortedRun } from '../src/sort.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -159,6 +159,46 @@ describe('NodeSorter', () => {
     expect(n).toBe(new Set(nodes.map((x) => hex(x.hash))).size)
     expect(bytes).toBe(nodes.reduce((s, x) => s + x.rlp.length, 0))
     await sorter.close()
+  })
+
+  it('mergeRuns: the same nodes, byte for byte, with fresh or reused read buffers, through merge passes', async () => {
+    const nodes = canonical(
+      Array.from({ length: 2400 }, (_, i) => ({
+        hash: Uint8Array.from(
+          { length: 32 },
+          (_, j) => (Math.imul(i + 7, 2654435761) >>> ((j % 4) * 8)) ^ j,
+        ),
+        rlp: Uint8Array.from(
+          { length: i % 400 === 0 ? 300_000 : 50 + (i % 200) },
+          (_, k) => (i + k) & 0xff,
+        ),
+      })),
+    )
+    const want = new Map(nodes.map((n) => [hex(n.hash), hex(n.rlp)]))
+    for (const reuseReadBuffers of [false, true]) {
+      const stage = join(dir, `merge-${reuseReadBuffers}`)
+      const sorter = await NodeSorter.create({ dir: stage })
+      for (let r = 0; r < 5; r++) {
+        const p = pack(nodes.filter((_, i) => i % 5 === r || i % 97 === 0)) // some in two runs
+        sorter.addWrittenRun(writeSortedRun(p, sorter.runPath(r)))
+      }
+      const input = await sorter.mergeInput()
+      let k = 0
+      const got: [string, string][] = []
+      for await (const packed of mergeRuns(input.paths, {
+        max: 300,
+        fanIn: 2, // merge passes into scratch runs first
+        scratch: () => join(stage, `pass-${k++}.bin`),
+        reuseReadBuffers,
+      })) {
+        expect(packed.count).toBeLessThanOrEqual(300)
+        for (const op of [...packed.batches(1e9)].flat())
+          got.push([hex(op.key), hex((op as { value: Uint8Array }).value)])
+      }
+      expect(got.map(([h]) => h)).toEqual([...want.keys()].sort())
+      for (const [h, v] of got) expect(v).toBe(want.get(h))
+      await sorter.close()
+    }
   })
 
   it('removes what a crashed import left in its folder', async () => {

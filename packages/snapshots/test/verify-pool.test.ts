@@ -16,7 +16,13 @@ import {
   type SnapshotManifest,
   verifyChunkPacked,
 } from '../src/index.js'
-import { sortPacked } from '../src/sort.js'
+import {
+  mergeRuns,
+  NodeSorter,
+  type PackedNodes,
+  sortPacked,
+  type WrittenRun,
+} from '../src/sort.js'
 import { buildState, seeded } from './helpers.js'
 
 // the worker runs this package's sources (a TypeScript loader), as the built code runs dist/
@@ -123,6 +129,37 @@ describe('createChunkVerifier', () => {
     } finally {
       await verifier.close()
     }
+  })
+
+  it('merges run files on the worker as mergeRuns does here (none without a worker)', async () => {
+    const stage = join(tmp, 'merge-stage')
+    const sorter = await NodeSorter.create({ dir: stage })
+    for (let i = 0; i < chunks.length; i++) {
+      const v = await verifyChunkPacked({
+        manifest,
+        index: i,
+        bytes: chunks[i],
+        runPath: sorter.runPath(i),
+      })
+      sorter.addWrittenRun(v.run as WrittenRun)
+    }
+    const input = await sorter.mergeInput()
+    const flat = async (batches: AsyncIterable<PackedNodes>) => {
+      const out: string[] = []
+      for await (const p of batches) out.push(Buffer.from(p.bytes).toString('hex'))
+      return out.join('')
+    }
+    const here = await flat(mergeRuns(input.paths, { max: 100, scratch: () => join(stage, 'x') }))
+    const verifier = createChunkVerifier({ manifest, workers: 1, ...WORKER })
+    try {
+      const onWorker = verifier.merge(input, 100)
+      expect(onWorker).toBeDefined()
+      expect(await flat(onWorker as AsyncGenerator<PackedNodes>)).toBe(here)
+    } finally {
+      await verifier.close()
+    }
+    expect(createChunkVerifier({ manifest, workers: 0 }).merge(input, 100)).toBeUndefined()
+    await sorter.close()
   })
 
   it('refuses a bad chunk on the worker with the same code as on the calling thread', async () => {
