@@ -43,18 +43,19 @@ export const SNAPSHOT_STORE_OPTIONS: { readonly cacheSize: number } = {
 }
 /**
  * LevelDB options for the store a snapshot is exported from (`aureon snapshot create|export`):
- * a 4 MiB block cache and `maxOpenFiles: 76` (a table cache of 66 files; LevelDB's minimum is
- * 74, 64 files). LevelDB memory-maps each table file it holds open, and a walk reading trie nodes
- * by hash touches them all at random, so with the default (1000) the RSS grows by about the size
- * of the database; with 66 open tables it stays under 66 x the table size (2 MiB by default)
- * whatever the database size. The export's sweeping reads keep the reopening this causes cheap.
- * Measured at 1M accounts (90 tables): 74 gave 260-275 MiB peak RSS, 80 gave 288-300 MiB and
- * was about 6% faster (fewer reopens); 76 keeps a margin under 300 MiB.
+ * a 4 MiB block cache and `maxOpenFiles: 74`, LevelDB's minimum: a table cache of 64 files.
+ * LevelDB memory-maps each table file it holds open, and a walk reading trie nodes by hash
+ * touches them all at random, so with the default (1000) the RSS grows by about the size of the
+ * database; with 64 open tables it stays under 64 x the table size (2 MiB by default) whatever
+ * the database size. The export's sweeping reads keep the reopening this causes cheap.
+ * LevelDB's cache has 16 shards of ceil(capacity / 16) entries, so any value from 75 to 90 gives
+ * the same 80-table cache: measured at 1M accounts (89 tables), 74 gave 260-268 MiB peak RSS,
+ * 75-76 gave 288-302 MiB and were 0-9% faster (fewer reopens).
  */
 export const SNAPSHOT_EXPORT_STORE_OPTIONS: {
   readonly cacheSize: number
   readonly maxOpenFiles: number
-} = { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles: 76 }
+} = { ...SNAPSHOT_STORE_OPTIONS, maxOpenFiles: 74 }
 /**
  * Node/V8 flags of a process that imports a snapshot (`aureon snapshot import` starts its worker
  * process with them). A 16 MiB semi-space and a 512 MiB old-generation limit make V8 keep the
