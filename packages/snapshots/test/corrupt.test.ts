@@ -1,21 +1,19 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createMemoryStore } from '@aureon/storage'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   chunkFileName,
   decodeChunk,
   decodeManifest,
   decompressChunk,
-  exportSnapshot,
   isSnapshotError,
   MANIFEST_FILE,
   MAX_CHUNK_SIZE,
   openSnapshot,
   packSnapshot,
 } from '../src/index.js'
-import { buildState, seeded } from './helpers.js'
+import { exportTestSnapshot } from './helpers.js'
 
 let tmp: string
 let dir: string
@@ -23,18 +21,8 @@ let packed: Uint8Array
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'aureon-snap-corrupt-'))
-  const db = createMemoryStore()
-  const built = await buildState(db.namespace('state'), { accounts: 30, contracts: 2, slots: 20 })
   dir = join(tmp, 'good')
-  await exportSnapshot({
-    stateDb: db.namespace('state'),
-    chainId: 7n,
-    height: 5n,
-    blockHash: seeded('b'),
-    stateRoot: built.stateRoot,
-    dir,
-    chunkSize: 4096,
-  })
+  await exportTestSnapshot(dir, { accounts: 30, contracts: 2, slots: 20 })
   const file = join(tmp, 'good.aursnap')
   await packSnapshot({ dir, file })
   packed = new Uint8Array(await readFile(file))

@@ -1,6 +1,7 @@
 import { addressFromPublicKey, ed25519, sha256 } from '@aureon/crypto'
 import { createWorldState, emptyAccount, type LedgerWorldState } from '@aureon/ledger'
-import type { KVStore } from '@aureon/storage'
+import { createMemoryStore, type KVStore } from '@aureon/storage'
+import { exportSnapshot } from '../src/index.js'
 
 /** Deterministic bytes from a seed. */
 export function seeded(seed: string, n = 32): Uint8Array {
@@ -59,4 +60,26 @@ export async function buildState(
   const stateRoot = await state.root()
   await stateDb.batch(await state.flush())
   return { stateDb, state, stateRoot, secretKey, sender, contracts }
+}
+
+/**
+ * Builds a state in a MemoryStore and exports it to the snapshot folder `dir` (chain 7, height
+ * 5, 4 KiB chunks, so even a small state makes several chunks).
+ */
+export async function exportTestSnapshot(
+  dir: string,
+  sizes: { accounts: number; contracts: number; slots: number },
+): Promise<BuiltState> {
+  const db = createMemoryStore()
+  const built = await buildState(db.namespace('state'), sizes)
+  await exportSnapshot({
+    stateDb: db.namespace('state'),
+    chainId: 7n,
+    height: 5n,
+    blockHash: seeded('b'),
+    stateRoot: built.stateRoot,
+    dir,
+    chunkSize: 4096,
+  })
+  return built
 }

@@ -8,7 +8,6 @@ import {
   type ChunkSource,
   type ChunkVerifierThreads,
   createChunkVerifier,
-  exportSnapshot,
   importSnapshot,
   isSnapshotError,
   openSnapshot,
@@ -23,7 +22,7 @@ import {
   sortPacked,
   type WrittenRun,
 } from '../src/sort.js'
-import { buildState, seeded } from './helpers.js'
+import { exportTestSnapshot, seeded } from './helpers.js'
 
 // the worker runs this package's sources (a TypeScript loader), as the built code runs dist/
 const WORKER: ChunkVerifierThreads = {
@@ -39,18 +38,8 @@ let chunks: Uint8Array[]
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'aureon-snap-pool-'))
-  const db = createMemoryStore()
-  const built = await buildState(db.namespace('state'), { accounts: 60, contracts: 3, slots: 30 })
   dir = join(tmp, 'snap')
-  await exportSnapshot({
-    stateDb: db.namespace('state'),
-    chainId: 7n,
-    height: 5n,
-    blockHash: seeded('b'),
-    stateRoot: built.stateRoot,
-    dir,
-    chunkSize: 4096,
-  })
+  await exportTestSnapshot(dir, { accounts: 60, contracts: 3, slots: 30 })
   source = await openSnapshot(dir)
   manifest = await source.manifest()
   chunks = await Promise.all(manifest.chunks.map((_, i) => source.chunk(i)))
