@@ -13,4 +13,4 @@ export const MAX_OPEN_FILES_HELP =
 
 /** Help of --verify-workers (import). */
 export const VERIFY_WORKERS_HELP =
-  'worker threads that verify chunks beside the main thread (default 1 on 2+ cores; 0 verifies on the main thread only: about 60 MiB less peak RSS, about 15% slower at 1M accounts)'
+  'worker threads that verify chunks beside the main thread (default 1 on 2+ cores; 0 verifies on the main thread only: about 80 MiB less peak RSS, about 13% slower at 1M accounts)'
