@@ -26,6 +26,8 @@ export const SnapshotErrorCode = {
   ABORTED: 'ERR_SNAPSHOT_ABORTED',
   /** Invalid options (bad chunk size, missing paths, ...). */
   INVALID_OPTIONS: 'ERR_SNAPSHOT_INVALID_OPTIONS',
+  /** The import's staging folder could not be created, written or read (disk full, access). */
+  STAGING_FAILED: 'ERR_SNAPSHOT_STAGING_FAILED',
   /** No snapshot at the given path. */
   NOT_FOUND: 'ERR_SNAPSHOT_NOT_FOUND',
 } as const

@@ -279,7 +279,7 @@ export async function importSnapshot(opts: ImportSnapshotOptions): Promise<Impor
         // the runs are merged on the verification worker when there is one (the importing
         // thread then only hands batches to the store), else here
         const merged =
-          verifier.merge(await sorter.mergeInput(), SORTED_WRITE_BATCH) ??
+          verifier.merge(sorter.mergeInput(), SORTED_WRITE_BATCH) ??
           sorter.packedBatches(SORTED_WRITE_BATCH)
         for await (const packed of merged) {
           for (const ops of packed.batches(SORTED_WRITE_BATCH)) {

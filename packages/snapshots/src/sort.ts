@@ -12,7 +12,7 @@
  * nodes until `close()`.
  */
 import { closeSync, openSync, writeSync } from 'node:fs'
-import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BatchOp } from '@aureon/storage'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
@@ -28,8 +28,6 @@ const MERGE_BUFFER = 16 * 1024 * 1024
 export const MAX_FAN_IN = 256
 /** Entry header: u32 RLP length, then the 32-byte hash. */
 const HEAD = 36
-/** Bytes of a packed node entry besides its RLP. */
-export const NODE_ENTRY_OVERHEAD = HEAD
 
 /**
  * Trie nodes in one growable buffer (per node: u32 RLP length, 32-byte hash, RLP), so a verified
@@ -104,16 +102,6 @@ export class PackedNodes {
     return p
   }
 
-  /**
-   * These entries sorted by hash, each hash once, in a buffer of their own. The sort works in
-   * this buffer's spare room (made with room for twice the entries, it allocates only the
-   * result); these entries stay as they were.
-   */
-  sorted(): PackedNodes {
-    if (this.buf.length < 2 * this.length) this.grow(2 * this.length)
-    return sortInto(this.buf, this.length, this.count)
-  }
-
   /** The packed entries. */
   get bytes(): Uint8Array {
     return this.buf.subarray(0, this.length)
@@ -161,7 +149,14 @@ let buckets: Int32Array | undefined
 export function sortPacked(buf: Uint8Array): PackedNodes {
   let count = 0
   for (let p = 0; p < buf.length; p += HEAD + u32At(buf, p)) count++
-  return PackedNodes.from(buf, count).sorted()
+  const out = new PackedNodes(buf.length)
+  let last = -1
+  for (const p of sortedOffsets(buf, buf.length, count)) {
+    if (last >= 0 && compareHash(buf, last + 4, buf, p + 4) === 0) continue
+    out.addEntry(buf, p, HEAD + u32At(buf, p))
+    last = p
+  }
+  return out
 }
 
 /**
@@ -205,28 +200,6 @@ function sortedOffsets(buf: Uint8Array, length: number, count: number): Uint32Ar
   return sorted
 }
 
-/**
- * Sorts the `count` entries in `buf[0, length)` by hash into `buf[length, ...)` (which must have
- * room for them) and returns them, each hash once, copied into a buffer of their exact size;
- * entries move with `copyWithin` (native, no view per entry).
- */
-function sortInto(buf: Uint8Array, length: number, count: number): PackedNodes {
-  const sorted = sortedOffsets(buf, length, count)
-  let w = length
-  let last = -1
-  let kept = 0
-  for (let i = 0; i < count; i++) {
-    const p = sorted[i]
-    if (last >= 0 && compareHash(buf, last + 4, buf, p + 4) === 0) continue
-    const size = HEAD + u32At(buf, p)
-    buf.copyWithin(w, p, p + size)
-    last = w
-    w += size
-    kept++
-  }
-  return PackedNodes.from(buf.slice(length, w), kept)
-}
-
 /** Bytes a run is written in (reused: copied into in key order, then written). */
 const RUN_WRITE_BUFFER = 1 << 20
 let runBuffer: Uint8Array | undefined
@@ -252,7 +225,12 @@ export function writeSortedRun(nodes: PackedNodes, path: string): WrittenRun {
   const sorted = sortedOffsets(buf, buf.length, nodes.count)
   const out = runBuffer ?? new Uint8Array(RUN_WRITE_BUFFER)
   runBuffer = out
-  const fd = openSync(path, 'w')
+  let fd: number
+  try {
+    fd = openSync(path, 'w')
+  } catch (e) {
+    return stagingFailed(e, 'cannot write the staged run', path)
+  }
   let bytes = 0
   let count = 0
   try {
@@ -281,10 +259,44 @@ export function writeSortedRun(nodes: PackedNodes, path: string): WrittenRun {
       count++
     }
     flush()
+  } catch (e) {
+    stagingFailed(e, 'cannot write the staged run', path)
   } finally {
     closeSync(fd)
   }
   return { path, bytes, count }
+}
+
+/**
+ * A staging-folder I/O failure (disk full, no permission, the folder removed) as the import's
+ * coded error; SnapshotErrors pass through.
+ */
+function stagingFailed(e: unknown, what: string, path: string): never {
+  if (e instanceof SnapshotError) throw e
+  const code = (e as { code?: unknown })?.code
+  throw new SnapshotError(
+    SnapshotErrorCode.STAGING_FAILED,
+    `${what} ${path}: ${(e as Error)?.message ?? String(e)}`,
+    { details: { path, ...(typeof code === 'string' ? { errno: code } : {}) }, cause: e },
+  )
+}
+
+/**
+ * Where this thread's verifications put a chunk's nodes before writing its run: reused from
+ * chunk to chunk (from there on a verification runs synchronously, one at a time per thread).
+ * Fresh buffers per chunk were ~15-23 MB of garbage each, which V8 frees only at its next GC.
+ */
+let sortScratch: PackedNodes | undefined
+
+/** This thread's reusable node buffer, empty, with room for `capacity` bytes. */
+export function sortRoom(capacity: number): PackedNodes {
+  if (!sortScratch || sortScratch.capacity < capacity) sortScratch = new PackedNodes(capacity)
+  return sortScratch.reset()
+}
+
+/** Frees this thread's node buffer (an import calls it when done verifying). */
+export function releaseSortRoom(): void {
+  sortScratch = undefined
 }
 
 /** Reads the sorted entries of one run file, a buffer at a time. */
@@ -301,11 +313,17 @@ class RunReader {
   private constructor(
     private readonly fh: Awaited<ReturnType<typeof open>>,
     private readonly readBytes: number,
-    private readonly reuse: boolean,
+    private readonly path: string,
   ) {}
 
-  static async open(path: string, readBytes: number, reuse = false): Promise<RunReader> {
-    const r = new RunReader(await open(path, 'r'), readBytes, reuse)
+  static async open(path: string, readBytes: number): Promise<RunReader> {
+    let fh: Awaited<ReturnType<typeof open>>
+    try {
+      fh = await open(path, 'r')
+    } catch (e) {
+      return stagingFailed(e, 'cannot open the staged run', path)
+    }
+    const r = new RunReader(fh, readBytes, path)
     try {
       await r.readOn()
     } catch (e) {
@@ -326,20 +344,22 @@ class RunReader {
 
   /**
    * Reads on until `need` bytes from `pos` are in the buffer (or the file ends), into a fresh
-   * buffer or, with `reuse`, the same one (what is left moves to its start; merged entries are
-   * copied out of it, so no view into it outlives a read).
+   * buffer: what is left moves to its start. (Reusing one buffer measured no lower RSS: on the
+   * importing thread the process's native memory grew instead.)
    */
   private async fill(need: number): Promise<void> {
     while (!this.done && this.end - this.pos < need) {
       const keep = this.end - this.pos
-      // (a buffer of readBytes, unless one entry needs more: what is kept plus the next read)
-      const size = Math.max(this.readBytes, need)
-      if (!this.reuse || this.buf.length < size) {
-        const next = new Uint8Array(size)
-        next.set(this.buf.subarray(this.pos, this.end))
-        this.buf = next
-      } else this.buf.copyWithin(0, this.pos, this.end)
-      const { bytesRead } = await this.fh.read(this.buf, keep, this.buf.length - keep, this.filePos)
+      // a buffer of readBytes, unless one entry needs more: what is kept plus the next read
+      const next = new Uint8Array(Math.max(this.readBytes, need))
+      next.set(this.buf.subarray(this.pos, this.end))
+      this.buf = next
+      let bytesRead: number
+      try {
+        ;({ bytesRead } = await this.fh.read(next, keep, next.length - keep, this.filePos))
+      } catch (e) {
+        stagingFailed(e, 'cannot read the staged run', this.path)
+      }
       this.filePos += bytesRead
       if (bytesRead === 0) this.done = true
       this.pos = 0
@@ -379,20 +399,19 @@ class RunReader {
 }
 
 /**
- * Collects runs of trie nodes sorted by hash (a verified chunk's nodes, sorted where it was
- * verified), keeps them as files in a staging folder, and yields all their nodes merged in key
- * order as store batches, each node once.
+ * Keeps an import's runs of trie nodes sorted by hash (a verified chunk's nodes, written where it
+ * was verified) as files in a staging folder, and yields all their nodes merged in key order as
+ * packed batches, each node once.
  * @example
  * const sorter = await NodeSorter.create({ dir: './data/import-staging' })
- * await sorter.addRun(sortPacked(nodes.bytes).bytes)
- * for await (const ops of sorter.batches(16384)) await store.batch(ops)
+ * sorter.addWrittenRun(writeSortedRun(nodes, sorter.runPath(0)))
+ * for await (const packed of sorter.packedBatches(2048))
+ *   for (const ops of packed.batches(2048)) await store.batch(ops)
  * await sorter.close()
  */
 export class NodeSorter {
   private runs: string[] = []
   private made = 0
-  /** The write of the last run file (one at a time). */
-  private writing: Promise<void> | undefined
   /** Bytes of nodes added. */
   added = 0
 
@@ -407,8 +426,12 @@ export class NodeSorter {
    */
   static async create(opts: { dir: string; fanIn?: number }): Promise<NodeSorter> {
     const fanIn = Math.max(2, Math.floor(opts.fanIn ?? MAX_FAN_IN))
-    await rm(opts.dir, { recursive: true, force: true })
-    await mkdir(opts.dir, { recursive: true })
+    try {
+      await rm(opts.dir, { recursive: true, force: true })
+      await mkdir(opts.dir, { recursive: true })
+    } catch (e) {
+      stagingFailed(e, 'cannot create the staging folder', opts.dir)
+    }
     return new NodeSorter(opts.dir, fanIn)
   }
 
@@ -431,44 +454,24 @@ export class NodeSorter {
     this.added += run.bytes
   }
 
-  /** Adds a run: packed entries in key order, each hash once (as {@link sortPacked} makes). */
-  async addRun(sorted: Uint8Array): Promise<void> {
-    if (sorted.length === 0) return
-    await this.writing
-    const path = this.nextPath()
-    this.runs.push(path)
-    this.added += sorted.length
-    this.writing = writeFile(path, sorted)
-    this.writing.catch(() => {}) // surfaced when awaited
-  }
-
   /**
    * What a merge on another thread needs ({@link mergeRuns}): the run files added (once
    * written), the fan-in, and the staging folder (for the longer runs a merge may write there).
    */
-  async mergeInput(): Promise<{ paths: string[]; fanIn: number; dir: string }> {
-    await this.writing
+  mergeInput(): { paths: string[]; fanIn: number; dir: string } {
     return { paths: this.runs.slice(), fanIn: this.fanIn, dir: this.dir }
   }
 
   /**
-   * Yields every node added, in key order, each once, as batches of at most `max` ops (views
-   * into the batch's packed buffer). At most `fanIn` runs are read at once: more are first
-   * merged into fewer, longer runs.
+   * Every node added, in key order, each once, as packed batches of at most `max` nodes, merged
+   * on this thread ({@link mergeRuns}).
    */
-  async *batches(max: number): AsyncGenerator<BatchOp[]> {
-    for await (const packed of this.packedBatches(max)) yield* packed.batches(max)
-  }
-
-  /** {@link NodeSorter.batches} as packed buffers of at most `max` nodes each. */
   async *packedBatches(max: number): AsyncGenerator<PackedNodes> {
-    await this.writing
     yield* mergeRuns(this.runs, { max, fanIn: this.fanIn, scratch: () => this.nextPath() })
   }
 
   /** Removes the staging folder. */
   async close(): Promise<void> {
-    await this.writing?.catch(() => {})
     await rm(this.dir, { recursive: true, force: true })
   }
 }
@@ -487,13 +490,6 @@ export async function* mergeRuns(
     max: number
     fanIn?: number
     scratch: () => string
-    /**
-     * Read each run into one reused buffer (default: a fresh one per read). Measured at 1M
-     * accounts: on a verification worker, reused buffers keep ~20 MB less peak RSS; on the
-     * importing thread, fresh ones ~50 MB less (its native memory grew with reuse; the cause
-     * was not found).
-     */
-    reuseReadBuffers?: boolean
   },
 ): AsyncGenerator<PackedNodes> {
   const fanIn = Math.max(2, Math.floor(opts.fanIn ?? MAX_FAN_IN))
@@ -507,33 +503,31 @@ export async function* mergeRuns(
         continue
       }
       const path = opts.scratch()
-      const fh = await open(path, 'w')
+      let fh: Awaited<ReturnType<typeof open>> | undefined
       try {
-        for await (const packed of mergeOnce(group, opts.max, opts.reuseReadBuffers))
-          await fh.write(packed.bytes)
+        fh = await open(path, 'w')
+        for await (const packed of mergeOnce(group, opts.max)) await fh.write(packed.bytes)
+      } catch (e) {
+        stagingFailed(e, 'cannot write a merged run', path)
       } finally {
-        await fh.close()
+        await fh?.close()
       }
       await Promise.all(group.map((g) => rm(g, { force: true })))
       next.push(path)
     }
     runs = next
   }
-  yield* mergeOnce(runs, opts.max, opts.reuseReadBuffers)
+  yield* mergeOnce(runs, opts.max)
 }
 
-async function* mergeOnce(
-  paths: string[],
-  max: number,
-  reuse = false,
-): AsyncGenerator<PackedNodes> {
+async function* mergeOnce(paths: string[], max: number): AsyncGenerator<PackedNodes> {
   const readBytes = Math.max(
     MIN_READ_BYTES,
     Math.min(READ_BYTES, Math.floor(MERGE_BUFFER / paths.length)),
   )
   const readers: RunReader[] = []
   try {
-    for (const path of paths) readers.push(await RunReader.open(path, readBytes, reuse))
+    for (const path of paths) readers.push(await RunReader.open(path, readBytes))
     yield* mergeReaders(
       readers.filter((r) => r.ready),
       max,
@@ -571,7 +565,7 @@ async function* mergeReaders(heap: RunReader[], max: number): AsyncGenerator<Pac
     const buf = r.current
     const p = r.pos
     if (r.hi !== lastHi || compareHash(lastBuf as Uint8Array, lastPos + 4, buf, p + 4) !== 0) {
-      // (the last entry is compared where it was copied to: a reader reuses its buffer)
+      // (the last entry is compared where it was copied to)
       lastPos = out.addEntry(buf, p, HEAD + u32At(buf, p))
       lastBuf = out.buffer
       lastHi = r.hi

@@ -7,17 +7,16 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
-import { PackedNodes } from './sort.js'
+import { PackedNodes, releaseSortRoom } from './sort.js'
 import { codeOp } from './store-layout.js'
 import type { SnapshotManifest } from './types.js'
-import { type PackedVerifiedChunk, releaseSortRoom, verifyChunkPacked } from './verify.js'
+import { type PackedVerifiedChunk, verifyChunkPacked } from './verify.js'
 
 /** A request to a verification worker (`bytes`: the compressed chunk, transferred). */
 export interface VerifyRequest {
   id: number
   index: number
   bytes: ArrayBuffer
-  sortNodes?: boolean
   runPath?: string
 }
 
@@ -66,10 +65,8 @@ export interface ChunkVerifierThreads {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number }
 }
 
-/** How a chunk's nodes come back (as {@link verifyChunkPacked}'s options of the same names). */
+/** How a chunk's nodes come back (as {@link verifyChunkPacked}'s option of the same name). */
 export interface VerifyOptions {
-  /** In key order, each once. */
-  sortNodes?: boolean
   /** Written to this new run file (in key order, each once) by the thread that verifies. */
   runPath?: string
 }
@@ -129,7 +126,7 @@ function defaultWorkerUrl(): URL | undefined {
  * and a refused chunk is refused with the same SnapshotError on any lane.
  * @example
  * const verifier = createChunkVerifier({ manifest, workers: 1 })
- * const v = await verifier.verify(0, compressedChunk0, { sortNodes: true })
+ * const v = await verifier.verify(0, compressedChunk0, { runPath: '/tmp/staging/chunk-0.bin' })
  * await verifier.close()
  */
 export function createChunkVerifier(
@@ -167,7 +164,6 @@ export function createChunkVerifier(
       id: job.id,
       index: job.index,
       bytes: copy.buffer,
-      sortNodes: job.opts.sortNodes,
       runPath: job.opts.runPath,
     }
     lane.worker.postMessage(req, [copy.buffer])

@@ -24,7 +24,6 @@ async function answer(m: Extract<WorkerRequest, { type: 'verify' }>): Promise<vo
       manifest,
       index: m.index,
       bytes: new Uint8Array(m.bytes),
-      sortNodes: m.sortNodes,
       runPath: m.runPath,
     })
     const nodes = v.nodes.bytes
@@ -66,13 +65,7 @@ async function merge(m: Extract<WorkerRequest, { type: 'merge' }>): Promise<void
   try {
     let k = 0
     const scratch = () => join(m.dir, `merge-${m.id}-${String(k++).padStart(6, '0')}.bin`)
-    const merged = mergeRuns(m.paths, {
-      max: m.max,
-      fanIn: m.fanIn,
-      scratch,
-      reuseReadBuffers: true,
-    })
-    for await (const packed of merged) {
+    for await (const packed of mergeRuns(m.paths, { max: m.max, fanIn: m.fanIn, scratch })) {
       while (credit === 0) await new Promise<void>((r) => (wake = r))
       credit--
       const b = packed.bytes

@@ -8,30 +8,12 @@ import { equal, toHex } from './bytes.js'
 import { SnapshotError, SnapshotErrorCode } from './errors.js'
 import { decodeChunk, decompressChunk, SegmentType } from './format.js'
 import { sha256 } from './hash.js'
-import { PackedNodes, type WrittenRun, writeSortedRun } from './sort.js'
+import { PackedNodes, sortRoom, type WrittenRun, writeSortedRun } from './sort.js'
 import { codeOp } from './store-layout.js'
 import { verifyKeyProof, verifyRangeCopying } from './trie.js'
 import type { SnapshotManifest } from './types.js'
 
 export { PackedNodes }
-
-/**
- * Where this thread's sorting verifications put their nodes (and sort them): reused from chunk
- * to chunk (from there on a verification runs synchronously, so one at a time per thread), so a
- * chunk allocates only its result. Fresh buffers per chunk were ~15-23 MB of garbage each,
- * which V8 frees only at its next GC: the import's RSS peaked higher.
- */
-let sortScratch: PackedNodes | undefined
-
-function sortRoom(capacity: number): PackedNodes {
-  if (!sortScratch || sortScratch.capacity < capacity) sortScratch = new PackedNodes(capacity)
-  return sortScratch.reset()
-}
-
-/** Frees this thread's sorting room (an import calls it when done verifying). */
-export function releaseSortRoom(): void {
-  sortScratch = undefined
-}
 
 /** What a verified chunk contributes to the state being rebuilt. */
 export interface VerifiedChunk {
@@ -91,8 +73,6 @@ export async function verifyChunkPacked(opts: {
   manifest: SnapshotManifest
   index: number
   bytes: Uint8Array
-  /** Return the nodes in key order, each once. */
-  sortNodes?: boolean
   /**
    * Write the nodes, in key order and each once, to this new file instead of returning them
    * (as an import with a staging folder does, from whichever thread verifies the chunk).
@@ -132,12 +112,11 @@ export async function verifyChunkPacked(opts: {
     })
   }
   // boundary nodes may come twice (both edges): harmless in one batch, cheaper than a dedupe
-  // (a chunk's nodes take about 1.9x its raw size; sorting needs room for a second copy)
+  // (a chunk's nodes take about 1.9x its raw size; written to a run, they go through this
+  // thread's reused buffer)
   const nodes = opts.runPath
     ? sortRoom(raw.length * 2)
-    : opts.sortNodes
-      ? sortRoom(raw.length * 4)
-      : new PackedNodes(Math.max(1024, raw.length * 2))
+    : new PackedNodes(Math.max(1024, raw.length * 2))
   const sink = (hash: Uint8Array, rlp: Uint8Array) => nodes.add(hash, rlp)
   const out: PackedVerifiedChunk = {
     index,
@@ -227,6 +206,6 @@ export async function verifyChunkPacked(opts: {
   if (opts.runPath) {
     out.run = writeSortedRun(nodes, opts.runPath)
     out.nodes = new PackedNodes(0)
-  } else if (opts.sortNodes) out.nodes = nodes.sorted()
+  }
   return out
 }

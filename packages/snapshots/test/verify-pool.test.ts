@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createMemoryStore } from '@aureon/storage'
@@ -73,12 +73,8 @@ describe('createChunkVerifier', () => {
       expect(verifier.workers).toBe(1)
       expect(verifier.window).toBe(3) // two on the worker, one here
       const [onPool, here] = await Promise.all([
-        Promise.all(chunks.map((b, i) => verifier.verify(i, b, { sortNodes: true }))),
-        Promise.all(
-          chunks.map((b, i) =>
-            verifyChunkPacked({ manifest, index: i, bytes: b, sortNodes: true }),
-          ),
-        ),
+        Promise.all(chunks.map((b, i) => verifier.verify(i, b))),
+        Promise.all(chunks.map((b, i) => verifyChunkPacked({ manifest, index: i, bytes: b }))),
       ])
       expect(onPool.map(summary)).toEqual(here.map(summary))
       // the caller's bytes are left as they were (the worker got a copy)
@@ -132,7 +128,7 @@ describe('createChunkVerifier', () => {
       })
       sorter.addWrittenRun(v.run as WrittenRun)
     }
-    const input = await sorter.mergeInput()
+    const input = sorter.mergeInput()
     const flat = async (batches: AsyncIterable<PackedNodes>) => {
       const out: string[] = []
       for await (const p of batches) out.push(Buffer.from(p.bytes).toString('hex'))
@@ -148,6 +144,20 @@ describe('createChunkVerifier', () => {
       await verifier.close()
     }
     expect(createChunkVerifier({ manifest, workers: 0 }).merge(input, 100)).toBeUndefined()
+    // a run the worker cannot read: the merge fails with the staging code, not the worker
+    const broken = createChunkVerifier({ manifest, workers: 1, ...WORKER })
+    try {
+      const bad = broken.merge({ ...input, paths: [join(stage, 'missing.bin')] }, 100)
+      const drain = async () => {
+        for await (const _ of bad as AsyncGenerator<PackedNodes>) {
+        }
+      }
+      expect(await codeOf(drain())).toBe('ERR_SNAPSHOT_STAGING_FAILED')
+      expect(broken.workers).toBe(1)
+      expect(await flat(broken.merge(input, 100) as AsyncGenerator<PackedNodes>)).toBe(here)
+    } finally {
+      await broken.close()
+    }
     await sorter.close()
   })
 
@@ -256,6 +266,17 @@ describe('importSnapshot with a verification worker', () => {
       }
       expect(await all(db)).toEqual(await all(plain))
     }
+  })
+
+  it('refuses a staging folder it cannot create with a coded error, writing nothing', async () => {
+    const file = join(tmp, 'not-a-folder')
+    await writeFile(file, 'x')
+    const db = createMemoryStore()
+    const code = await codeOf(
+      importSnapshot({ source: dir, db, expect: { chainId: 7n }, stagingDir: file }),
+    )
+    expect(code).toBe('ERR_SNAPSHOT_STAGING_FAILED')
+    for await (const _ of db.iterate({ limit: 1 })) throw new Error('the import left data behind')
   })
 
   it('refuses a forged snapshot through the worker and leaves the namespace empty', async () => {
